@@ -1,0 +1,87 @@
+"""Aggregate statistics against exact values on tiny hand-built matrices (as rliable's tests do)."""
+
+import numpy as np
+import pytest
+import rliable.metrics as rly_metrics  # imports without arch; used only as a cross-check
+
+from benchmark.stats import (
+    interval_estimate,
+    iqm,
+    mean,
+    median,
+    optimality_gap,
+    probability_of_improvement,
+    stratified_resamples,
+)
+
+TWELVE = np.arange(1.0, 13.0).reshape(4, 3)  # [runs=4, tasks=3], entries 1..12
+
+
+def test_iqm_pools_all_entries():
+    assert iqm(TWELVE) == pytest.approx(6.5)  # drop 1..3 and 10..12, mean of 4..9
+    assert iqm(np.array([0.0, 1.0, 2.0, 100.0])) == pytest.approx(1.5)  # 1-D is [runs, 1]
+
+
+def test_mean_and_median_of_task_means():
+    x = np.array([[0.0, 0.0, 3.0], [0.0, 2.0, 3.0]])  # task means 0, 1, 3
+    assert mean(x) == pytest.approx(4.0 / 3.0)
+    assert median(x) == pytest.approx(1.0)
+
+
+def test_optimality_gap():
+    x = np.array([[0.5, 1.5], [0.0, 1.0]])  # clipped to 0.5, 1, 0, 1 -> mean 0.625
+    assert optimality_gap(x) == pytest.approx(0.375)
+    assert optimality_gap(x, gamma=2.0) == pytest.approx(2.0 - 0.75)
+
+
+def test_probability_of_improvement_hand_values():
+    same = np.array([[1.0, 5.0], [2.0, 6.0], [3.0, 7.0]])
+    assert probability_of_improvement(same, same) == 0.5
+    assert probability_of_improvement(same + 10.0, same) == 1.0
+    assert probability_of_improvement(same, same + 10.0) == 0.0
+    # pairs (2,2) tie, (2,1), (3,2), (3,1) greater: 3.5 / 4; different run counts allowed
+    assert probability_of_improvement(np.array([2.0, 3.0]), np.array([2.0, 1.0])) == pytest.approx(0.875)
+    assert probability_of_improvement(np.array([1.0, 3.0]), np.array([2.0])) == pytest.approx(0.5)
+
+
+def test_probability_of_improvement_matches_rliable():
+    rng = np.random.RandomState(3)
+    x, y = rng.randint(0, 4, size=(5, 3)).astype(float), rng.randint(0, 4, size=(7, 3)).astype(float)
+    assert probability_of_improvement(x, y) == pytest.approx(rly_metrics.probability_of_improvement(x, y))
+
+
+def test_probability_of_improvement_rejects_task_mismatch():
+    with pytest.raises(ValueError, match="same number of tasks"):
+        probability_of_improvement(np.ones((3, 2)), np.ones((3, 3)))
+
+
+def test_stratified_resamples_stay_within_each_task():
+    x = np.array([[1.0, 10.0], [2.0, 20.0], [3.0, 30.0]])
+    samples = stratified_resamples(x, 50, np.random.RandomState(0))  # [reps, runs, tasks]
+    assert samples.shape == (50, 3, 2)
+    assert set(np.unique(samples[:, :, 0])) <= {1.0, 2.0, 3.0}
+    assert set(np.unique(samples[:, :, 1])) <= {10.0, 20.0, 30.0}
+    # rows are drawn per task, not shared: some resample pairs run i of task 0 with run j != i of task 1
+    assert np.any(samples[:, :, 1] != 10.0 * samples[:, :, 0])
+
+
+def test_interval_estimate_is_reproducible_and_seeded():
+    x = np.random.RandomState(1).rand(6, 3)
+    first = interval_estimate(x, iqm, reps=500, seed=0)
+    assert first == interval_estimate(x, iqm, reps=500, seed=0)
+    assert first != interval_estimate(x, iqm, reps=500, seed=1)
+    point, low, high = first
+    assert point == iqm(x) and low <= point <= high
+
+
+def test_interval_estimate_hand_case():
+    # two runs 0 and 1: bootstrap means are 0, 0.5, 1 with prob 1/4, 1/2, 1/4 -> 95% CI [0, 1]
+    assert interval_estimate(np.array([0.0, 1.0]), mean, reps=2000) == (0.5, 0.0, 1.0)
+    assert interval_estimate(np.full((4, 2), 0.3), iqm) == pytest.approx((0.3, 0.3, 0.3))
+
+
+def test_interval_estimate_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="confidence"):
+        interval_estimate(np.ones(3), mean, confidence=95)
+    with pytest.raises(ValueError, match="non-empty"):
+        interval_estimate(np.ones((0, 2)), mean)
