@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy.stats import trim_mean
 import rliable.metrics as rly_metrics  # imports without arch; used only as a cross-check
 
 from benchmark.stats import (
@@ -20,6 +21,12 @@ TWELVE = np.arange(1.0, 13.0).reshape(4, 3)  # [runs=4, tasks=3], entries 1..12
 def test_iqm_pools_all_entries():
     assert iqm(TWELVE) == pytest.approx(6.5)  # drop 1..3 and 10..12, mean of 4..9
     assert iqm(np.array([0.0, 1.0, 2.0, 100.0])) == pytest.approx(1.5)  # 1-D is [runs, 1]
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 1), (5, 3), (7, 2), (10, 5)])
+def test_iqm_matches_scipy_trim_mean(shape):
+    x = np.random.RandomState(sum(shape)).randn(*shape)
+    assert iqm(x) == pytest.approx(trim_mean(x, 0.25, axis=None))
 
 
 def test_mean_and_median_of_task_means():
