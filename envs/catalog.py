@@ -1,0 +1,30 @@
+"""Scenario catalog: the names `get_scenario` accepts and the builder behind each.
+
+Suites in other backends (brax, continual_world, offline, atari) add their builders here
+when they land; a name maps to a zero-argument builder so nothing is built until asked.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+from envs.mujoco import SINGLE_TASK_ENV_IDS, halfcheetah_forgetting, single_task_scenario
+from envs.task import Scenario
+
+_BUILDERS: dict[str, Callable[[], Scenario]] = {
+    **{name: functools.partial(single_task_scenario, name) for name in SINGLE_TASK_ENV_IDS},
+    "halfcheetah_forgetting": halfcheetah_forgetting,
+}
+
+
+def scenario_names() -> list[str]:
+    """Every scenario name `get_scenario` accepts, sorted."""
+    return sorted(_BUILDERS)
+
+
+def get_scenario(name: str) -> Scenario:
+    """A freshly built Scenario; an unknown name is a ValueError listing the allowed names."""
+    if name not in _BUILDERS:
+        raise ValueError(f"unknown scenario {name!r}; allowed: {scenario_names()}")
+    return _BUILDERS[name]()

@@ -1,0 +1,50 @@
+"""Deterministic evaluation of a batched policy: S seeds, each on its own fresh environment.
+
+Each seed's returns depend only on its own (seed, seed_offset) and its own row of the policy's
+output: seeds whose episodes end early stop stepping and wait (their envs are not stepped,
+so their RNG streams do not depend on how long the other seeds play).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+
+from envs.task import Task
+from envs.vector import SeedEnv
+
+
+@torch.no_grad()
+def evaluate_policy(policy: Callable[[torch.Tensor], torch.Tensor], task: Task, seeds: Sequence[int],
+                    episodes: int, max_episode_steps: int | None, seed_offset: int,
+                    device: torch.device | str = "cpu") -> torch.Tensor:
+    """[S] mean episodic return over `episodes` full episodes per seed.
+
+    `policy` maps [S, obs] float32 to [S, act] in [-1, 1]; rows of seeds that already finished
+    are fed their last observation and their actions ignored. Fresh envs seeded from
+    (seeds[s], seed_offset) keep evaluation independent of the training envs' streams.
+    """
+    if episodes < 1:
+        raise ValueError(f"episodes must be >= 1, got {episodes}")
+    envs = [SeedEnv(task, int(s), max_episode_steps, seed_offset) for s in seeds]
+    try:
+        for env in envs:
+            env.reset()
+        returns: list[list[float]] = [[] for _ in envs]
+        while any(len(r) < episodes for r in returns):
+            obs = torch.from_numpy(np.stack([env.obs for env in envs]).astype(np.float32)).to(device)
+            actions = policy(obs).detach().to("cpu", torch.float64).numpy()  # [S, act]
+            for s, env in enumerate(envs):
+                if len(returns[s]) == episodes:
+                    continue
+                _, _, terminated, truncated = env.step(actions[s])
+                if terminated or truncated:
+                    returns[s].append(env.episode_return)
+                    if len(returns[s]) < episodes:
+                        env.reset()
+    finally:
+        for env in envs:
+            env.close()
+    return torch.tensor([float(np.mean(r)) for r in returns], dtype=torch.float32, device=device)

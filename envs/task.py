@@ -1,0 +1,90 @@
+"""Tasks and scenarios: the records every learner, method and run loop reads.
+
+A Scenario is an ordered tuple of Tasks plus the hyperparameter overrides its source paper
+used. Each position in the task list is its own Task (own index), even when the same
+environment repeats: HalfCheetah "forgetting" has 8 task ids and ids 0 and 4 are both
+`hugefoot` (scenarios.md §1.1, "Each position in the task list is a separate task id").
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import gymnasium
+
+SCALES: tuple[str, ...] = ("smoke", "short", "paper")
+"""Budget scales (ARCHITECTURE.md "Scales"); every Task's `budgets` has exactly these keys."""
+
+@dataclass(frozen=True)
+class Task:
+    """One task of a scenario: how to build its environment and how long to train on it.
+
+    `make(max_episode_steps)` builds a fresh, unseeded environment; None keeps the
+    registered default episode length (1000 steps for every MuJoCo task here).
+    """
+
+    name: str
+    index: int
+    make: Callable[[int | None], gymnasium.Env]
+    budgets: Mapping[str, int]
+    reference_scores: Mapping[str, float] = field(default_factory=dict)
+
+    def budget(self, scale: str) -> int:
+        """Env steps for this task at `scale`; unknown scales are an error naming the allowed ones."""
+        if scale not in self.budgets:
+            raise ValueError(f"unknown scale {scale!r} for task {self.name!r}; allowed: {sorted(self.budgets)}")
+        return self.budgets[scale]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """An ordered list of tasks sharing one observation and action space.
+
+    `learner_overrides` maps a learner name to the hyperparameters the source paper changed
+    for this scenario; `method_overrides` does the same for methods. Both stay data so the
+    learner never special-cases a scenario by name. Mappings are plain dicts so a
+    Scenario pickles (launchers ship it to workers); treat them as read-only.
+    """
+
+    name: str
+    family: str
+    setting: str
+    backend: str
+    tasks: tuple[Task, ...]
+    learner_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    method_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.setting not in ("online", "continual"):
+            raise ValueError(f"setting must be 'online' or 'continual', got {self.setting!r}")
+        if not self.tasks:
+            raise ValueError(f"scenario {self.name!r} has no tasks")
+        indices = [task.index for task in self.tasks]
+        if indices != list(range(len(self.tasks))):
+            raise ValueError(f"task indices of {self.name!r} must be 0..{len(self.tasks) - 1}, got {indices}")
+
+    @functools.cached_property
+    def _spaces(self) -> tuple[int, int]:
+        """(obs_dim, act_dim) read from one built env of the first task; cached since building costs ms."""
+        env = self.tasks[0].make(None)
+        try:
+            return int(env.observation_space.shape[0]), int(env.action_space.shape[0])
+        finally:
+            env.close()
+
+    @property
+    def obs_dim(self) -> int:
+        """Observation size shared by every task of the scenario."""
+        return self._spaces[0]
+
+    @property
+    def act_dim(self) -> int:
+        """Action size shared by every task of the scenario."""
+        return self._spaces[1]
+
+    def budget(self, scale: str) -> int:
+        """Env steps per task at `scale` (all tasks of a scenario share one budget)."""
+        return self.tasks[0].budget(scale)

@@ -1,0 +1,219 @@
+"""S environments, one per seed, stepped in lockstep, with an exact checkpoint of their state.
+
+Seed independence (ARCHITECTURE.md "The seed axis"): environment s is built and seeded from
+(seeds[s], seed_offset) alone, so a seed's trajectory is the same whether it runs alone or
+among others. The envs are stepped one after another in Python: MuJoCo steps are cheap next
+to the learner's batched update, and one process per seed axis keeps them bit-reproducible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import gymnasium
+import mujoco
+import numpy as np
+import torch
+
+from envs.task import Task
+
+_STATE = mujoco.mjtState.mjSTATE_INTEGRATION
+"""Everything mj_step reads (time, qpos, qvel, act, warm start, controls, applied forces):
+MuJoCo's own definition of the state needed for bit-exact continuation."""
+
+_BODY_POSES = ("xpos", "xquat", "xmat", "xipos", "ximat")
+"""Derived body poses that gymnasium's rewards read *before* the next mj_step (Ant's
+get_body_com, Humanoid's mass_center); mj_step recomputes every other derived quantity."""
+
+
+def env_seed(seed: int, seed_offset: int) -> int:
+    """The integer an env is reset with: a hash of (seed, offset) only, never of S or position.
+
+    Distinct offsets (training vs evaluation, or one stream per task) give unrelated streams.
+    """
+    if seed < 0 or seed_offset < 0:
+        raise ValueError(f"seed and seed_offset must be >= 0, got seed={seed}, seed_offset={seed_offset}")
+    return int(np.random.SeedSequence([seed, seed_offset]).generate_state(1, np.uint32)[0])
+
+
+def _find_time_limit(env: gymnasium.Env) -> gymnasium.wrappers.TimeLimit | None:
+    while isinstance(env, gymnasium.Wrapper):
+        if isinstance(env, gymnasium.wrappers.TimeLimit):
+            return env
+        env = env.env
+    return None
+
+
+class SeedEnv:
+    """One environment of one seed: seeded first reset, action scaling, running return, exact state.
+
+    Actions arrive in [-1, 1]. They are clipped there and scaled to the env's bounds: a * high
+    for symmetric bounds (exact, so -a maps to exactly minus the scaled a; Humanoid's bounds
+    are +-0.4), the affine map otherwise.
+    """
+
+    def __init__(self, task: Task, seed: int, max_episode_steps: int | None, seed_offset: int = 0):
+        self.env = task.make(max_episode_steps)
+        self.seed = seed
+        self.reset_seed = env_seed(seed, seed_offset)
+        self._seeded = False
+        low, high = self.env.action_space.low.astype(np.float64), self.env.action_space.high.astype(np.float64)
+        self._symmetric = bool(np.array_equal(low, -high))
+        self._low, self._high = low, high
+        self.obs: np.ndarray | None = None  # [obs] float64, the observation to act on
+        self.episode_return = 0.0
+
+    def reset(self) -> np.ndarray:
+        """Start an episode; only the first reset passes the seed, later ones continue its RNG."""
+        obs, _ = self.env.reset(seed=None if self._seeded else self.reset_seed)
+        self._seeded = True
+        self.obs = np.asarray(obs, dtype=np.float64)
+        self.episode_return = 0.0
+        return self.obs
+
+    def scale_action(self, action: np.ndarray) -> np.ndarray:
+        a = np.clip(np.asarray(action, dtype=np.float64), -1.0, 1.0)
+        if self._symmetric:
+            return a * self._high
+        return self._low + (a + 1.0) * 0.5 * (self._high - self._low)
+
+    def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool]:
+        """(next_obs, reward, terminated, truncated); the caller decides whether to reset."""
+        next_obs, reward, terminated, truncated, _ = self.env.step(self.scale_action(action))
+        self.obs = np.asarray(next_obs, dtype=np.float64)
+        self.episode_return += float(reward)
+        return self.obs, float(reward), bool(terminated), bool(truncated)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Plain tensors, ints, floats and dicts only, so `torch.load(weights_only=True)` reads it."""
+        unwrapped = self.env.unwrapped
+        model, data = unwrapped.model, unwrapped.data
+        physics = np.empty(mujoco.mj_stateSize(model, _STATE), dtype=np.float64)
+        mujoco.mj_getState(model, data, physics, _STATE)
+        time_limit = _find_time_limit(self.env)
+        return {
+            "seed": self.seed,
+            "seeded": self._seeded,
+            "physics": torch.from_numpy(physics),
+            "body_poses": {name: torch.from_numpy(getattr(data, name).copy()) for name in _BODY_POSES},
+            "elapsed_steps": None if time_limit is None else time_limit._elapsed_steps,
+            "np_random": unwrapped.np_random.bit_generator.state,
+            "obs": None if self.obs is None else torch.from_numpy(self.obs.copy()),
+            "episode_return": self.episode_return,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if state["seed"] != self.seed:
+            raise ValueError(f"state of seed {state['seed']} loaded into the env of seed {self.seed}")
+        if state["obs"] is None:
+            return  # saved before the first reset: nothing has happened yet
+        self.env.reset(seed=self.reset_seed)  # gymnasium refuses step() before a reset
+        unwrapped = self.env.unwrapped
+        model, data = unwrapped.model, unwrapped.data
+        mujoco.mj_setState(model, data, state["physics"].numpy(), _STATE)
+        for name in _BODY_POSES:
+            getattr(data, name)[:] = state["body_poses"][name].numpy()
+        time_limit = _find_time_limit(self.env)
+        if time_limit is not None:
+            time_limit._elapsed_steps = state["elapsed_steps"]
+        unwrapped.np_random.bit_generator.state = state["np_random"]
+        self._seeded = state["seeded"]
+        self.obs = state["obs"].numpy().copy()
+        self.episode_return = float(state["episode_return"])
+
+    def close(self) -> None:
+        self.env.close()
+
+
+@dataclass
+class StepResult:
+    """One lockstep step of S envs. `next_obs` is what followed the action (for the replay
+    buffer, even when the episode ended); `obs` is what to act on next (a reset obs there)."""
+
+    next_obs: torch.Tensor  # [S, obs] float32
+    reward: torch.Tensor  # [S] float32
+    terminated: torch.Tensor  # [S] bool, a true termination
+    truncated: torch.Tensor  # [S] bool, the time limit
+    obs: torch.Tensor  # [S, obs] float32
+    finished_returns: list[tuple[int, float]]  # (seed position, episode return)
+
+
+class SeedVectorEnv:
+    """S environments, one per seed, stepped in lockstep with auto-reset.
+
+    Env s is seeded from seeds[s] (and seed_offset) only, never from S or its position, so
+    seed s gives identical trajectories whether it runs alone or among others.
+    """
+
+    def __init__(self, task: Task, seeds: Sequence[int], max_episode_steps: int | None,
+                 device: torch.device | str = "cpu", seed_offset: int = 0):
+        if len(seeds) == 0:
+            raise ValueError("SeedVectorEnv needs at least one seed")
+        self.task = task
+        self.seeds = [int(s) for s in seeds]
+        self.seed_offset = seed_offset
+        self.device = torch.device(device)
+        self._envs = [SeedEnv(task, s, max_episode_steps, seed_offset) for s in self.seeds]
+        first = self._envs[0].env
+        self.num_seeds = len(self._envs)
+        self.obs_dim = int(first.observation_space.shape[0])
+        self.act_dim = int(first.action_space.shape[0])
+
+    def _tensor(self, rows: Sequence[np.ndarray]) -> torch.Tensor:
+        return torch.from_numpy(np.stack(rows).astype(np.float32)).to(self.device)
+
+    def reset(self) -> torch.Tensor:
+        """[S, obs] float32 first observations (the first reset of each env uses its seed)."""
+        return self._tensor([env.reset() for env in self._envs])
+
+    @property
+    def obs(self) -> torch.Tensor:
+        """[S, obs] float32 observations to act on now (what a resumed run acts on after load)."""
+        if any(env.obs is None for env in self._envs):
+            raise RuntimeError("call reset() before reading obs")
+        return self._tensor([env.obs for env in self._envs])
+
+    def step(self, actions: torch.Tensor) -> StepResult:
+        """Step every env with its row of `actions` ([S, act] in [-1, 1]); auto-reset ended episodes."""
+        if tuple(actions.shape) != (self.num_seeds, self.act_dim):
+            raise ValueError(f"actions must have shape {(self.num_seeds, self.act_dim)}, got {tuple(actions.shape)}")
+        acts = actions.detach().to("cpu", torch.float64).numpy()
+        next_obs, rewards, terms, truncs, obs, finished = [], [], [], [], [], []
+        for s, env in enumerate(self._envs):
+            if env.obs is None:
+                raise RuntimeError("call reset() before step()")
+            o, r, term, trunc = env.step(acts[s])
+            next_obs.append(o)
+            rewards.append(r)
+            terms.append(term)
+            truncs.append(trunc)
+            if term or trunc:
+                finished.append((s, env.episode_return))
+                env.reset()
+            obs.append(env.obs)
+        return StepResult(
+            next_obs=self._tensor(next_obs),
+            reward=torch.tensor(rewards, dtype=torch.float32, device=self.device),
+            terminated=torch.tensor(terms, dtype=torch.bool, device=self.device),
+            truncated=torch.tensor(truncs, dtype=torch.bool, device=self.device),
+            obs=self._tensor(obs),
+            finished_returns=finished,
+        )
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to continue bit-identically in a new SeedVectorEnv of the same task and seeds."""
+        return {"seeds": list(self.seeds), "seed_offset": self.seed_offset,
+                "envs": [env.state_dict() for env in self._envs]}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if list(state["seeds"]) != self.seeds or state["seed_offset"] != self.seed_offset:
+            raise ValueError(f"state for seeds {state['seeds']} (offset {state['seed_offset']}) "
+                             f"loaded into seeds {self.seeds} (offset {self.seed_offset})")
+        for env, env_state in zip(self._envs, state["envs"]):
+            env.load_state_dict(env_state)
+
+    def close(self) -> None:
+        for env in self._envs:
+            env.close()
