@@ -1,0 +1,87 @@
+"""Linear layers and MLPs with a leading seed axis: one `baddbmm` trains S independent networks.
+
+Weights are [S, in, out] so that seed s's slice is exactly the network a single-seed run would
+hold (ARCHITECTURE.md, "The seed axis"). Initialization follows PyTorch's default `nn.Linear`
+(uniform in +-1/sqrt(fan_in) for weight and bias), the init the Rewire/CSP code uses
+(continual-baselines.md §2.1), drawn from each seed's own stream.
+"""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import torch
+from torch import nn
+
+from baselines.seed_rng import SeedRNG
+
+ACTIVATIONS = {
+    "relu": nn.ReLU,
+    "leaky_relu": lambda: nn.LeakyReLU(negative_slope=0.2),  # Rewire/CSP actor and critic, §2.1
+    "tanh": nn.Tanh,
+}
+
+
+class BatchedLinear(nn.Module):
+    """y[s] = x[s] @ W[s] + b[s] for every seed s in one call."""
+
+    def __init__(self, num_seeds: int, in_features: int, out_features: int, rng: SeedRNG) -> None:
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = nn.Parameter(torch.empty(num_seeds, in_features, out_features, device=rng.device))
+        self.bias = nn.Parameter(torch.empty(num_seeds, 1, out_features, device=rng.device))
+        self.reset_parameters(rng)
+
+    @torch.no_grad()
+    def reset_parameters(self, rng: SeedRNG, seeds: torch.Tensor | None = None) -> None:
+        """Fresh default init for all seeds, or only where the boolean mask `seeds` [S] is set."""
+        bound = 1.0 / math.sqrt(self.in_features)
+        weight = rng.uniform(self.in_features, self.out_features, low=-bound, high=bound)
+        bias = rng.uniform(1, self.out_features, low=-bound, high=bound)
+        if seeds is None:
+            self.weight.copy_(weight)
+            self.bias.copy_(bias)
+        else:
+            self.weight[seeds] = weight[seeds]
+            self.bias[seeds] = bias[seeds]
+
+    def forward(self, x: torch.Tensor, columns: slice | None = None) -> torch.Tensor:
+        """x: [S, B, in] -> [S, B, out]; `columns` selects a block of outputs (a task head)."""
+        if columns is None:
+            return torch.baddbmm(self.bias, x, self.weight)
+        return torch.baddbmm(self.bias[..., columns], x, self.weight[..., columns])
+
+    def extra_repr(self) -> str:
+        return f"seeds={self.weight.shape[0]}, in={self.in_features}, out={self.out_features}"
+
+
+class BatchedMLP(nn.Module):
+    """An MLP per seed. With `heads` > 1 the last layer holds one output block per task head."""
+
+    def __init__(self, num_seeds: int, sizes: Sequence[int], activation: str, rng: SeedRNG, heads: int = 1) -> None:
+        super().__init__()
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {activation!r}; allowed: {sorted(ACTIVATIONS)}")
+        self.out_features, self.heads = sizes[-1], heads
+        dims = list(sizes[:-1]) + [sizes[-1] * heads]
+        self.layers = nn.ModuleList(BatchedLinear(num_seeds, i, o, rng) for i, o in zip(dims[:-1], dims[1:]))
+        self.activation = ACTIVATIONS[activation]()
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Penultimate features [S, B, hidden]: what plasticity metrics probe."""
+        for layer in self.layers[:-1]:
+            x = self.activation(layer(x))
+        return x
+
+    def forward(self, x: torch.Tensor, head: int = 0) -> torch.Tensor:
+        columns = None if self.heads == 1 else slice(head * self.out_features, (head + 1) * self.out_features)
+        return self.layers[-1](self.features(x), columns)
+
+    def reset_parameters(self, rng: SeedRNG, seeds: torch.Tensor | None = None) -> None:
+        for layer in self.layers:
+            layer.reset_parameters(rng, seeds)
+
+
+def params_per_seed(module: nn.Module) -> int:
+    """Parameter count of one seed's copy of `module` (every tensor's leading axis is the seed)."""
+    return sum(p[0].numel() for p in module.parameters())

@@ -1,0 +1,246 @@
+"""What SAC and TD3 share: networks by role, per-task resets, hooks, checkpoint state.
+
+The learner is the `ctx` methods see. Per-task resets follow the Rewire/CSP code
+(continual-baselines.md §3, "Reset rules"): at every task start a new empty replay buffer, new
+optimizers, the temperature back to its initial value and targets re-copied; networks are kept.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import ClassVar, Sequence
+
+import torch
+from torch import nn
+
+from baselines.batched import BatchedMLP, params_per_seed
+from baselines.replay import Batch, ReplayBuffer
+from baselines.seed_rng import SeedRNG
+from methods.base import Method
+
+
+@dataclass(frozen=True)
+class LearnerConfig:
+    """Hyperparameters every off-policy learner here shares (defaults: Haarnoja et al. 2018 / Fujimoto et al. 2018)."""
+
+    hidden: tuple[int, ...] = (256, 256)
+    activation: str = "relu"
+    actor_lr: float = 3e-4
+    critic_lr: float = 3e-4
+    batch_size: int = 256
+    gamma: float = 0.99
+    tau: float = 0.005
+    buffer_size: int = 1_000_000
+    policy_delay: int = 1
+    target_delay: int = 1
+    reward_scale: float = 1.0
+    multi_head: bool = False
+    bootstrap_on_timeout: bool = True  # gymnasium separates truncation; Rewire's Brax code could not (§2.2)
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    """What a method's `build` hook needs to make a replacement network."""
+
+    role: str
+    sizes: tuple[int, ...]
+    activation: str
+    heads: int
+    num_seeds: int
+    rng: SeedRNG = field(repr=False)
+
+    def default(self) -> BatchedMLP:
+        return BatchedMLP(self.num_seeds, self.sizes, self.activation, self.rng, self.heads)
+
+
+class TwinQ(nn.Module):
+    """Two independent Q-networks (clipped double Q, Fujimoto et al. 2018)."""
+
+    def __init__(self, q1: nn.Module, q2: nn.Module) -> None:
+        super().__init__()
+        self.q1, self.q2 = q1, q2
+
+    def forward(self, obs: torch.Tensor, action: torch.Tensor, head: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+        x = torch.cat([obs, action], dim=-1)
+        return self.q1(x, head), self.q2(x, head)
+
+    def reset_parameters(self, rng: SeedRNG, seeds: torch.Tensor | None = None) -> None:
+        self.q1.reset_parameters(rng, seeds)
+        self.q2.reset_parameters(rng, seeds)
+
+
+def seed_mean(x: torch.Tensor) -> torch.Tensor:
+    """Sum over seeds of each seed's mean: seeds never share a normalizer (ARCHITECTURE.md)."""
+    return x.flatten(1).mean(dim=1).sum()
+
+
+class Learner:
+    """Base of the seed-batched off-policy learners. Subclasses define networks, acting and `update`."""
+
+    name: ClassVar[str] = ""
+    Config: ClassVar[type] = LearnerConfig
+    target_roles: ClassVar[dict[str, str]] = {"critic": "critic_target"}
+
+    def __init__(self, config: LearnerConfig, obs_dim: int, act_dim: int, seeds: Sequence[int], method: Method,
+                 num_tasks: int = 1, device: torch.device | str = "cpu") -> None:
+        self.config, self.method = config, method
+        self.seeds, self.num_seeds = list(seeds), len(seeds)
+        self.obs_dim, self.act_dim, self.num_tasks = obs_dim, act_dim, num_tasks
+        self.num_heads = num_tasks if config.multi_head else 1
+        self.device = torch.device(device)
+        self.rng = SeedRNG(self.seeds, self.device, stream=1)
+        self.task_index, self.env_steps, self.updates = 0, 0, 0
+        self.networks: dict[str, nn.Module] = self.build_networks()
+        for role, target in self.target_roles.items():
+            self.networks[target] = self._frozen_copy(self.networks[role])
+        self.buffer = ReplayBuffer(self.num_seeds, config.buffer_size, obs_dim, act_dim, self.device)
+        self.optimizers: dict[str, torch.optim.Optimizer] = {}
+        self.reset_optimizers()
+        self.last_losses: dict[str, torch.Tensor] = {}
+
+    # ----- construction -------------------------------------------------------------------
+    def network(self, role: str, in_dim: int, out_dim: int) -> nn.Module:
+        """The network for `role`: the method's replacement if it builds one, else a batched MLP."""
+        spec = NetworkSpec(role, (in_dim, *self.config.hidden, out_dim), self.config.activation,
+                           self.num_heads, self.num_seeds, self.rng)
+        module = self.method.build(self, role, spec)
+        return (module if module is not None else spec.default()).to(self.device)
+
+    def critic(self) -> TwinQ:
+        return TwinQ(self.network("critic", self.obs_dim + self.act_dim, 1),
+                     self.network("critic", self.obs_dim + self.act_dim, 1))
+
+    def build_networks(self) -> dict[str, nn.Module]:
+        raise NotImplementedError
+
+    @staticmethod
+    def _frozen_copy(module: nn.Module) -> nn.Module:
+        target = copy.deepcopy(module)
+        target.requires_grad_(False)
+        return target
+
+    def optimizer_groups(self) -> dict[str, tuple[list[nn.Parameter], float]]:
+        """role -> (parameters, learning rate)."""
+        return {"actor": (list(self.networks["actor"].parameters()), self.config.actor_lr),
+                "critic": (list(self.networks["critic"].parameters()), self.config.critic_lr)}
+
+    def reset_optimizers(self) -> None:
+        """Fresh Adam per role. Adam is elementwise, so one optimizer over [S, ...] tensors keeps seeds apart."""
+        self.optimizers = {role: torch.optim.Adam(params, lr=lr) for role, (params, lr) in self.optimizer_groups().items()}
+
+    # ----- the task lifecycle -------------------------------------------------------------
+    def start_task(self, task_index: int) -> None:
+        """Per-task resets of continual-baselines.md §3 (buffer, optimizers, temperature, targets)."""
+        self.task_index = task_index
+        self.buffer.clear()
+        self.reset_temperature()
+        self.sync_targets()
+        self.reset_optimizers()
+
+    def reset_temperature(self) -> None:
+        """Learners with an entropy temperature restore its initial value."""
+
+    @torch.no_grad()
+    def sync_targets(self) -> None:
+        for role, target in self.target_roles.items():
+            self.networks[target].load_state_dict(self.networks[role].state_dict())
+
+    def reinitialize(self, roles: Sequence[str], seeds: torch.Tensor | None = None) -> None:
+        """Fresh weights for `roles` (and their targets, temperature and optimizer state).
+
+        SAC-N and Reset call this; `seeds` [S] bool restricts it to some seeds.
+        """
+        for role in roles:
+            self.networks[role].reset_parameters(self.rng, seeds)
+        self.reset_temperature()
+        self.sync_targets()
+        self.reset_optimizers()
+
+    @property
+    def head(self) -> int:
+        return self.task_index if self.num_heads > 1 else 0
+
+    # ----- acting and learning ------------------------------------------------------------
+    def act(self, obs: torch.Tensor, explore: bool) -> torch.Tensor:
+        """obs [S, obs] -> actions [S, act] in [-1, 1]; the method may override."""
+        with torch.no_grad():
+            action = self.method.act(self, obs, explore)
+            return action if action is not None else self.policy_action(obs, explore, self.head)
+
+    def policy_action(self, obs: torch.Tensor, explore: bool, head: int) -> torch.Tensor:
+        raise NotImplementedError
+
+    def random_action(self) -> torch.Tensor:
+        return self.rng.uniform(self.act_dim, low=-1.0, high=1.0)
+
+    def observe(self, obs: torch.Tensor, action: torch.Tensor, reward: torch.Tensor, next_obs: torch.Tensor,
+                terminated: torch.Tensor, truncated: torch.Tensor) -> None:
+        done = terminated if self.config.bootstrap_on_timeout else terminated | truncated
+        self.buffer.add(obs, action, reward, next_obs, done.to(torch.float32))
+        self.env_steps += 1
+
+    def sample_batch(self) -> Batch:
+        batch = self.method.sample(self, self.buffer, self.config.batch_size)
+        return batch if batch is not None else self.buffer.sample(self.config.batch_size, self.rng)
+
+    def step_optimizer(self, role: str, loss: torch.Tensor, batch: Batch) -> None:
+        """Add the method's term, backpropagate, let the method edit gradients, step."""
+        extra = self.method.loss(self, role, batch)
+        if extra is not None:
+            loss = loss + extra
+        optimizer = self.optimizers[role]
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.method.before_optimizer_step(self, role)
+        optimizer.step()
+        self.last_losses[role] = loss.detach()
+
+    def update(self) -> None:
+        """One gradient step on every role, then the method's structural hook."""
+        self.learn(self.sample_batch())
+        self.updates += 1
+        self.method.after_update(self)
+
+    def learn(self, batch: Batch) -> None:
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def polyak(self, role: str) -> None:
+        tau = self.config.tau
+        for p, tp in zip(self.networks[role].parameters(), self.networks[self.target_roles[role]].parameters()):
+            tp.lerp_(p, tau)
+
+    # ----- accounting and checkpoints -----------------------------------------------------
+    def policy_params(self) -> int:
+        return params_per_seed(self.networks["actor"])
+
+    def critic_params(self) -> int:
+        return params_per_seed(self.networks["critic"])
+
+    def extra_state(self) -> dict:
+        return {}
+
+    def load_extra_state(self, state: dict) -> None:
+        pass
+
+    def state_dict(self) -> dict:
+        return {
+            "networks": {role: net.state_dict() for role, net in self.networks.items()},
+            "optimizers": {role: opt.state_dict() for role, opt in self.optimizers.items()},
+            "buffer": self.buffer.state_dict(),
+            "rng": self.rng.state_dict(),
+            "counters": {"task_index": self.task_index, "env_steps": self.env_steps, "updates": self.updates},
+            "extra": self.extra_state(),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        for role, net_state in state["networks"].items():
+            self.networks[role].load_state_dict(net_state)
+        self.load_extra_state(state["extra"])
+        self.reset_optimizers()
+        for role, opt_state in state["optimizers"].items():
+            self.optimizers[role].load_state_dict(opt_state)
+        self.buffer.load_state_dict(state["buffer"])
+        self.rng.load_state_dict(state["rng"])
+        counters = state["counters"]
+        self.task_index, self.env_steps, self.updates = counters["task_index"], counters["env_steps"], counters["updates"]

@@ -1,0 +1,185 @@
+"""Configuration: a Hydra tree whose groups mirror the plug-in points, validated by dataclasses.
+
+`method` and `learner` nodes are generated from each plug-in's own `Config` dataclass (so an
+external method needs no YAML, and defaults exist in exactly one place); `suite` nodes from the
+scenario catalog; `scale` from `benchmark/conf/scale/*.yaml`. Hydra's struct mode turns a typo
+in any key into an error, and `resolve` re-checks every value against its dataclass.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from hydra import compose, initialize_config_module
+from hydra.core.config_store import ConfigStore
+from hydra.core.global_hydra import GlobalHydra
+from omegaconf import MISSING, OmegaConf
+
+from benchmark import registry
+from envs.catalog import get_scenario, scenario_names
+from envs.task import Scenario
+
+HARNESS_VERSION = "0.1.0"
+
+
+@dataclass(frozen=True)
+class ScaleConfig:
+    """What a scale sets besides the per-task budgets (ARCHITECTURE.md, "Scales")."""
+
+    name: str = MISSING
+    eval_every: int = MISSING
+    eval_episodes: int = MISSING
+    episode_length: int | None = None
+    learning_starts: int = MISSING
+    checkpoint_every: int = MISSING
+    seeds: int = MISSING
+
+
+@dataclass
+class RunSchema:
+    method: Any = MISSING
+    learner: Any = MISSING
+    suite: Any = MISSING
+    scale: Any = MISSING  # checked against ScaleConfig in `resolve`
+    seeds: Any = None
+    results_dir: str = "results"
+    device: str = "cpu"
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """A fully resolved run: everything that defines its identity, plus where to write it."""
+
+    method: str
+    method_config: Any
+    learner: str
+    learner_config: Any
+    suite: str
+    scale: ScaleConfig
+    seeds: tuple[int, ...]
+    results_dir: str = "results"
+    device: str = "cpu"
+    scenario: Scenario = field(default=None, compare=False, repr=False)
+
+    def identity(self) -> dict:
+        """The resolved configuration that names the run (results_dir and device excluded)."""
+        return {"harness_version": HARNESS_VERSION, "method": self.method, "method_config": dataclasses.asdict(self.method_config),
+                "learner": self.learner, "learner_config": dataclasses.asdict(self.learner_config), "suite": self.suite,
+                "scale": dataclasses.asdict(self.scale), "seeds": list(self.seeds)}
+
+    @property
+    def run_id(self) -> str:
+        blob = json.dumps(self.identity(), sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _node(config_cls: type, name: str) -> Any:
+    """A typed node from the plug-in's Config dataclass plus its `name`.
+
+    The dataclasses are frozen (the run must not change them); the node is made writable so
+    command-line overrides can set values, while keeping its types and closed key set.
+    """
+    node_cls = dataclasses.make_dataclass(f"{name}_node", [("name", str, field(default=name))], bases=(config_cls,), frozen=True)
+    node = OmegaConf.structured(node_cls)
+    OmegaConf.set_readonly(node, False)
+    return node
+
+
+def register_configs() -> None:
+    """Fill Hydra's ConfigStore from the registries (idempotent)."""
+    store = ConfigStore.instance()
+    store.store(name="run_schema", node=RunSchema)
+    for name in registry.method_names():
+        store.store(group="method", name=name, node=_node(registry.get_method(name).Config, name))
+    for name in registry.learner_names():
+        store.store(group="learner", name=name, node=_node(registry.get_learner(name).Config, name))
+    for name in scenario_names():
+        store.store(group="suite", name=name, node={"name": name})
+
+
+def _value(overrides: Sequence[str], key: str) -> str | None:
+    values = [o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0].lstrip("+~") == key]
+    return values[-1] if values else None
+
+
+def _check_group_choice(group: str, value: str | None, allowed: list[str]) -> None:
+    if value is not None and value not in allowed:
+        raise registry.UnknownNameError(f"unknown {group} {value!r}; allowed: {', '.join(allowed)}")
+
+
+def scenario_overrides(overrides: Sequence[str]) -> list[str]:
+    """The scenario's own hyperparameters (e.g. Rewire's per-scenario SAC settings), as overrides.
+
+    They go before the user's overrides, so anything the user sets explicitly wins.
+    """
+    scenario = get_scenario(_value(overrides, "suite") or "halfcheetah")
+    method, learner = _value(overrides, "method") or "ft1", _value(overrides, "learner") or "sac"
+    extra = [f"learner.{k}={_hydra_literal(v)}" for k, v in scenario.learner_overrides.get(learner, {}).items()]
+    extra += [f"method.{k}={_hydra_literal(v)}" for k, v in scenario.method_overrides.get(method, {}).items()]
+    return extra
+
+
+def _hydra_literal(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(str(v) for v in value) + "]"
+    return str(value)
+
+
+def compose_config(overrides: Sequence[str]) -> Any:
+    """Compose the Hydra config for command-line style overrides, with clear errors for bad names."""
+    _check_group_choice("method", _value(overrides, "method"), registry.method_names())
+    _check_group_choice("learner", _value(overrides, "learner"), registry.learner_names())
+    _check_group_choice("suite", _value(overrides, "suite"), scenario_names())
+    register_configs()
+    GlobalHydra.instance().clear()
+    with initialize_config_module(config_module="benchmark.conf", version_base="1.3"):
+        return compose(config_name="config", overrides=[*scenario_overrides(overrides), *overrides])
+
+
+def _seed_list(value: Any, default_count: int) -> tuple[int, ...]:
+    if value is None:
+        return tuple(range(default_count))
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 1:
+            raise ValueError(f"seeds={value}: need at least one seed")
+        return tuple(range(value))
+    seeds = tuple(int(s) for s in value)
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds={list(seeds)}: need a non-empty list of distinct integers")
+    return seeds
+
+
+def _dataclass_from(config_cls: type, values: dict, what: str) -> Any:
+    allowed = {f.name for f in dataclasses.fields(config_cls)}
+    unknown = sorted(set(values) - allowed)
+    if unknown:
+        raise ValueError(f"unknown {what} parameter(s) {unknown}; allowed: {sorted(allowed)}")
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+    return config_cls(**values)
+
+
+def resolve(cfg: Any) -> RunConfig:
+    """Turn a composed config into a RunConfig, checking compatibility before any work starts."""
+    data = OmegaConf.to_container(cfg, resolve=True)
+    method_name, learner_name = data["method"].pop("name"), data["learner"].pop("name")
+    method_cls = registry.get_method(method_name)
+    learner_cls = registry.get_learner(learner_name)
+    scenario = get_scenario(data["suite"]["name"])
+    registry.check_compatible(method_cls, learner_name, scenario.setting, scenario.name)
+    device = data["device"]
+    if device not in ("cpu", "cuda") and not str(device).startswith("cuda:"):
+        raise ValueError(f"device={device!r}; allowed: cpu, cuda, cuda:N")
+    scale = _dataclass_from(ScaleConfig, data["scale"], "scale")
+    return RunConfig(
+        method=method_name, method_config=_dataclass_from(method_cls.Config, data["method"], f"method {method_name!r}"),
+        learner=learner_name, learner_config=_dataclass_from(learner_cls.Config, data["learner"], f"learner {learner_name!r}"),
+        suite=scenario.name, scale=scale, seeds=_seed_list(data["seeds"], scale.seeds),
+        results_dir=str(data["results_dir"]), device=device, scenario=scenario)
+
+
+def load_run_config(overrides: Sequence[str]) -> RunConfig:
+    """Command-line overrides -> a checked RunConfig (the single entry for `run` and `suite`)."""
+    return resolve(compose_config(overrides))

@@ -1,0 +1,72 @@
+"""The result store: one directory per run, records written atomically, checkpoints for resume.
+
+Layout: `results_dir/runs/<run_id>/record.json` (the run's data, read by the leaderboard) and
+`checkpoint.pt` (deleted once the record exists). Every write goes to a temporary file in the
+same directory and is renamed into place, so a killed process or many concurrent writers never
+leave a half-written file (ARCHITECTURE.md, "Results and resume").
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+
+def atomic_write(path: Path, write: Callable[[Any], None], binary: bool = False) -> None:
+    """Write through `write(file)` into a temp file beside `path`, then rename over it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb" if binary else "w") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class RunStore:
+    """Files of one run."""
+
+    def __init__(self, results_dir: str | Path, run_id: str) -> None:
+        self.dir = Path(results_dir) / "runs" / run_id
+        self.record_path = self.dir / "record.json"
+        self.checkpoint_path = self.dir / "checkpoint.pt"
+
+    def has_record(self) -> bool:
+        return self.record_path.is_file()
+
+    def load_record(self) -> dict:
+        return json.loads(self.record_path.read_text())
+
+    def write_record(self, record: dict) -> None:
+        atomic_write(self.record_path, lambda f: json.dump(record, f, indent=1, sort_keys=True))
+        self.checkpoint_path.unlink(missing_ok=True)
+
+    def has_checkpoint(self) -> bool:
+        return self.checkpoint_path.is_file()
+
+    def save_checkpoint(self, state: dict) -> None:
+        atomic_write(self.checkpoint_path, lambda f: torch.save(state, f), binary=True)
+
+    def load_checkpoint(self) -> dict:
+        return torch.load(self.checkpoint_path, map_location="cpu", weights_only=False)
+
+
+def find_records(results_dir: str | Path, **fields: Any) -> list[dict]:
+    """Records under `results_dir` whose top-level fields equal `fields` (e.g. the SAC-N reference)."""
+    found = []
+    for path in sorted((Path(results_dir) / "runs").glob("*/record.json")):
+        try:
+            record = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError):
+            continue
+        if all(record.get(k) == v for k, v in fields.items()):
+            found.append(record)
+    return found

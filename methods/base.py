@@ -1,0 +1,77 @@
+"""The method contract (ARCHITECTURE.md, "The method contract"): lifecycle hooks with no-op defaults.
+
+A method overrides only the hooks it needs; the learner calls every hook at a fixed point and never
+special-cases a method by name. `ctx` is the learner's public face (`baselines.learner.Learner`):
+networks by role, optimizers, replay buffer, counters, seed count, device and per-seed RNG.
+"""
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Iterator
+
+import torch
+from torch import nn
+
+if TYPE_CHECKING:
+    from baselines.learner import Learner, NetworkSpec
+    from baselines.replay import Batch, ReplayBuffer
+    from envs.task import Task
+
+
+class Method:
+    """Base class of every method; the defaults make it plain fine-tuning (FT-1)."""
+
+    name: ClassVar[str] = ""
+    settings: ClassVar[frozenset[str]] = frozenset()
+    learners: ClassVar[frozenset[str]] = frozenset()
+
+    @dataclass(frozen=True)
+    class Config:
+        pass
+
+    def __init__(self, config: Any = None) -> None:
+        self.config = config if config is not None else self.Config()
+
+    def build(self, ctx: "Learner", role: str, spec: "NetworkSpec") -> nn.Module | None:
+        """Return a module to use for `role` instead of the learner's default, or None."""
+        return None
+
+    def on_task_start(self, ctx: "Learner", task: "Task") -> None:
+        """Called after the learner has reset its buffer and optimizers for the new task."""
+
+    def loss(self, ctx: "Learner", role: str, batch: "Batch") -> torch.Tensor | None:
+        """Extra loss for `role` ("actor" or "critic"): the SUM over seeds of each seed's term."""
+        return None
+
+    def before_optimizer_step(self, ctx: "Learner", role: str) -> None:
+        """Gradient surgery between backward() and the optimizer step of `role`."""
+
+    def after_update(self, ctx: "Learner") -> None:
+        """Structural change after a gradient step (ctx.updates already counts it)."""
+
+    def sample(self, ctx: "Learner", buffer: "ReplayBuffer", batch_size: int) -> "Batch | None":
+        """Replay override; None samples uniformly."""
+        return None
+
+    def act(self, ctx: "Learner", obs: torch.Tensor, explore: bool) -> torch.Tensor | None:
+        """Acting override; None uses the learner's policy."""
+        return None
+
+    def on_task_end(self, ctx: "Learner", task: "Task") -> None:
+        """Consolidation at the end of a task, while its buffer is still filled (ctx.buffer)."""
+
+    @contextlib.contextmanager
+    def evaluating(self, ctx: "Learner", task_index: int) -> Iterator[None]:
+        """Install the weights that answer for task `task_index` while the block runs."""
+        yield
+
+    def model_size(self, ctx: "Learner") -> int:
+        """Policy parameters held per seed (metrics-continual.md, "Model size")."""
+        return ctx.policy_params()
+
+    def state_dict(self) -> dict:
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        pass
