@@ -8,6 +8,7 @@ resumes where it stopped and finishes with the same numbers it would have had un
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -47,7 +48,11 @@ def build(config: RunConfig) -> tuple[Learner, Method]:
     method = method_cls(config.method_config)
     learner_cls = registry.get_learner(config.learner)
     scenario = config.scenario
-    learner = learner_cls(config.learner_config, scenario.obs_dim, scenario.act_dim, config.seeds, method,
+    # Buffers are emptied at every task start (continual-baselines.md §1), so no task can use
+    # more room than its own budget: cap the preallocation there.
+    longest_task = max(t.budget(config.scale.name) for t in scenario.tasks)
+    learner_config = dataclasses.replace(config.learner_config, buffer_size=min(config.learner_config.buffer_size, longest_task))
+    learner = learner_cls(learner_config, scenario.obs_dim, scenario.act_dim, config.seeds, method,
                           num_tasks=len(scenario.tasks), device=config.device)
     return learner, method
 

@@ -39,7 +39,15 @@ CONTINUAL_BUDGETS: dict[str, int] = {"smoke": 150, "short": 20_000, "paper": 1_0
 """Env steps per task. paper: 1M interactions per task (Rewire §4.1, scenarios.md §1.5).
 smoke/short keep 8 tasks within the harness's smoke (seconds) and short (minutes) scales."""
 
-FORGETTING_SAC_OVERRIDES: dict[str, float] = {
+REWIRE_SAC: dict[str, object] = {
+    "hidden": (256, 256, 256), "activation": "leaky_relu", "init_temperature": 2.0, "bootstrap_on_timeout": False,
+}
+"""The SAC that CSP/Rewire's code uses on every Brax scenario (continual-baselines.md §2.1-2.2):
+4 Linear layers of width 256 with LeakyReLU(0.2), alpha_0 = 2, and time-limit ends treated as
+terminal (the §2.2 PROPOSAL default for reproduction)."""
+
+FORGETTING_SAC_OVERRIDES: dict[str, object] = {
+    **REWIRE_SAC,
     "actor_lr": 1e-3, "critic_lr": 3e-4, "reward_scale": 1.0,
     "policy_delay": 2, "target_delay": 2, "target_entropy_multiplier": 2.0,
 }

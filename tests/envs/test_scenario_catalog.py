@@ -27,7 +27,9 @@ def test_halfcheetah_forgetting_follows_the_spec_order():
     assert [scenario.budget(s) for s in SCALES] == [150, 20_000, 1_000_000]
     assert scenario.learner_overrides["sac"] == {"actor_lr": 1e-3, "critic_lr": 3e-4, "reward_scale": 1.0,
                                                  "policy_delay": 2, "target_delay": 2,
-                                                 "target_entropy_multiplier": 2.0}
+                                                 "target_entropy_multiplier": 2.0,
+                                                 "hidden": (256, 256, 256), "activation": "leaky_relu",
+                                                 "init_temperature": 2.0, "bootstrap_on_timeout": False}
     assert scenario.method_overrides["ft_l2"] == {"strength": 1e4}
 
 
