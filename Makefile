@@ -1,0 +1,27 @@
+# Two commands on a fresh machine (Python 3.11 + make): `make demo`, `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BENCH := $(VENV)/bin/plasticbench
+
+.PHONY: demo test install clean
+
+demo: install
+	$(BENCH) suite scale=smoke
+	$(BENCH) leaderboard
+
+test: install
+	$(PY) -m pytest -q
+
+install: $(VENV)/.installed
+
+# torch==2.13.0 first: on these CPU machines it is a local CPU wheel; an unpinned torch would pull a
+# multi-GB CUDA build. pyproject.toml keeps a range, so GPU users can bring their own build.
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+clean:
+	rm -rf $(VENV) *.egg-info

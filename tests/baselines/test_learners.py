@@ -1,0 +1,95 @@
+"""Learner properties: seed independence, gradient isolation, per-task resets, the SAC log-likelihood."""
+import copy
+import math
+
+import pytest
+import torch
+
+from baselines.sac import SAC, SACConfig, squashed_gaussian
+from baselines.td3 import TD3, TD3Config
+from methods.ft1 import FT1
+
+OBS, ACT = 5, 2
+LEARNERS = [(SAC, SACConfig(hidden=(16, 16), batch_size=8)), (TD3, TD3Config(hidden=(16, 16), batch_size=8))]
+
+
+def fill(learner, seeds, steps=40):
+    """Transitions that depend only on the seed, so any subset of seeds sees the same data."""
+    for t in range(steps):
+        rows = [torch.Generator().manual_seed(1000 * s + t) for s in seeds]
+        draw = lambda n: torch.stack([torch.randn(n, generator=g) for g in rows])
+        obs, next_obs, action, reward = draw(OBS), draw(OBS), draw(ACT).tanh(), draw(1)[:, 0]
+        done = torch.zeros(len(seeds), dtype=torch.bool)
+        learner.observe(obs, action, reward, next_obs, done, done)
+
+
+@pytest.mark.parametrize("cls,config", LEARNERS)
+def test_s_seeds_in_one_learner_equal_s_single_seed_learners(cls, config):
+    seeds = [0, 1, 2, 3]
+    batched = cls(config, OBS, ACT, seeds, FT1())
+    fill(batched, seeds)
+    for _ in range(6):
+        batched.update()
+    for i, seed in enumerate(seeds):
+        single = cls(config, OBS, ACT, [seed], FT1())
+        fill(single, [seed])
+        for _ in range(6):
+            single.update()
+        for (name, p), q in zip(batched.networks["actor"].named_parameters(), single.networks["actor"].parameters()):
+            torch.testing.assert_close(p[i], q[0], rtol=1e-5, atol=1e-6, msg=name)
+        for p, q in zip(batched.networks["critic"].parameters(), single.networks["critic"].parameters()):
+            torch.testing.assert_close(p[i], q[0], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("cls,config", LEARNERS)
+def test_target_networks_never_receive_gradients(cls, config):
+    learner = cls(config, OBS, ACT, [0, 1], FT1())
+    fill(learner, [0, 1])
+    learner.update()
+    for role, target in learner.target_roles.items():
+        assert all(p.grad is None and not p.requires_grad for p in learner.networks[target].parameters())
+
+
+def test_critic_step_leaves_the_actor_untouched():
+    learner = SAC(SACConfig(hidden=(16, 16), batch_size=8, policy_delay=2), OBS, ACT, [0], FT1())
+    fill(learner, [0])
+    learner.update()  # update 0: critic and actor
+    before = [p.detach().clone() for p in learner.networks["actor"].parameters()]
+    learner.update()  # update 1: critic only (policy_delay=2)
+    assert all(torch.equal(a, b) for a, b in zip(before, learner.networks["actor"].parameters()))
+
+
+def test_start_task_resets_buffer_optimizers_and_temperature():
+    learner = SAC(SACConfig(hidden=(16, 16), batch_size=8, init_temperature=2.0), OBS, ACT, [0, 1], FT1())
+    fill(learner, [0, 1])
+    for _ in range(3):
+        learner.update()
+    assert not torch.allclose(learner.log_alpha, torch.full_like(learner.log_alpha, math.log(2.0)))
+    learner.start_task(1)
+    assert learner.buffer.size == 0 and learner.task_index == 1
+    assert all(len(opt.state) == 0 for opt in learner.optimizers.values())
+    torch.testing.assert_close(learner.log_alpha, torch.full_like(learner.log_alpha, math.log(2.0)))
+
+
+def test_squashed_gaussian_log_prob_matches_torch_distributions():
+    out = 0.5 * torch.randn(3, 4, 2 * ACT)  # log std inside the clamp range [-20, 2]
+    noise = torch.randn(3, 4, ACT)
+    action, log_prob = squashed_gaussian(out, noise)
+    mu, log_std = out.chunk(2, dim=-1)
+    base = torch.distributions.Normal(mu, log_std.exp())
+    u = mu + log_std.exp() * noise
+    expected = (base.log_prob(u) - torch.log1p(-torch.tanh(u) ** 2)).sum(-1, keepdim=True)
+    torch.testing.assert_close(action, torch.tanh(u))
+    torch.testing.assert_close(log_prob, expected, rtol=1e-4, atol=1e-4)
+
+
+def test_checkpoint_round_trip_continues_identically():
+    config = SACConfig(hidden=(16, 16), batch_size=8)
+    a = SAC(config, OBS, ACT, [0, 1], FT1())
+    fill(a, [0, 1])
+    a.update()
+    b = SAC(config, OBS, ACT, [0, 1], FT1())
+    b.load_state_dict(copy.deepcopy(a.state_dict()))  # as through torch.save/torch.load
+    a.update(), b.update()
+    for p, q in zip(a.networks["actor"].parameters(), b.networks["actor"].parameters()):
+        assert torch.equal(p, q)

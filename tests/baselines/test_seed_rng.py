@@ -1,0 +1,33 @@
+import torch
+
+from baselines.seed_rng import SeedRNG
+
+
+def test_a_seed_draws_the_same_numbers_alone_or_among_others():
+    together, alone = SeedRNG([3, 7, 11]), SeedRNG([7])
+    for draw in ("uniform", "normal"):
+        assert torch.equal(getattr(together, draw)(5, 4)[1], getattr(alone, draw)(5, 4)[0])
+    assert torch.equal(together.integers(torch.tensor([10, 20, 30]), 6)[1], alone.integers(20, 6)[0])
+
+
+def test_streams_differ_between_seeds_and_between_draws():
+    rng = SeedRNG([0, 1])
+    first, second = rng.uniform(100), rng.uniform(100)
+    assert not torch.equal(first[0], first[1])
+    assert not torch.equal(first, second)
+
+
+def test_distributions_have_the_right_moments_and_bounds():
+    rng = SeedRNG([0, 1])
+    u, n = rng.uniform(200_000), rng.normal(200_000)
+    assert 0 < u.min() and u.max() < 1
+    assert abs(u.mean() - 0.5) < 0.01 and abs(n.mean()) < 0.01 and abs(n.std() - 1) < 0.01
+    k = rng.integers(torch.tensor([3, 1000]), 50_000)
+    assert set(k[0].tolist()) == {0, 1, 2} and k[1].max() < 1000 and k[1].min() >= 0
+
+
+def test_checkpointed_counter_continues_the_stream():
+    a, b = SeedRNG([5]), SeedRNG([5])
+    a.uniform(3)
+    b.load_state_dict(a.state_dict())
+    assert torch.equal(a.normal(4), b.normal(4))
