@@ -12,8 +12,8 @@ from typing import Callable, Sequence
 USAGE = """usage:
   plasticbench list methods|learners|suites
   plasticbench run method=NAME learner=NAME suite=NAME scale=smoke|short|paper seeds=N [results_dir=PATH] [device=cpu|cuda] [method.PARAM=VALUE ...]
-  plasticbench suite scale=smoke|short|paper [suites=a,b] [methods=a,b] [learners=a,b] [results_dir=PATH] [seeds=N] [dry_run=true]
-  plasticbench leaderboard [results_dir=PATH] [output=PATH]
+  plasticbench suite scale=smoke|short|paper [suites=a,b] [methods=a,b] [learners=a,b] [results_dir=PATH] [seeds=N] [dry_run=true] [hydra/launcher=joblib|submitit_local|submitit_slurm|ray] [hydra.launcher.KEY=VALUE ...]
+  plasticbench leaderboard [results_dir=PATH] [output=PATH] [figures=PATH] [scale=NAME]
   plasticbench perf learner=sac seeds=1,8 [vs=sb3] [steps=N] [device=cpu|cuda] [env=HalfCheetah-v5]
   plasticbench new-method NAME"""
 
@@ -69,18 +69,21 @@ def cmd_run(args: Sequence[str]) -> None:
 
 
 def cmd_suite(args: Sequence[str]) -> None:
-    from benchmark.suite import grid, plan, run_plan
+    from benchmark.suite import describe, grid, launch, plan
 
     grid_keys = {"scale", "suites", "methods", "learners", "dry_run"}
     options = {k: v for k, v in (a.partition("=")[::2] for a in args) if k in grid_keys}
-    extra = [a for a in args if a.partition("=")[0] not in grid_keys]
+    # `hydra/launcher=...` and `hydra.launcher.*` go to the engine (docs/engines.md), the rest to every run
+    launcher = [a for a in args if a.lstrip("+~").startswith("hydra")]
+    extra = [a for a in args if a.partition("=")[0] not in grid_keys and a not in launcher]
     if "scale" not in options:
         raise UsageError("suite needs scale=smoke|short|paper")
     the_plan = plan(grid(options["scale"], _csv(options.get("suites")), _csv(options.get("methods")),
                          _csv(options.get("learners")), extra))
-    print(f"suite at scale={options['scale']}: {len(the_plan.todo)} runs to do, {len(the_plan.done)} already recorded")
+    print(describe(the_plan, options["scale"]), flush=True)
     if options.get("dry_run", "false").lower() != "true":
-        run_plan(the_plan)
+        finished = launch(the_plan, launcher)
+        print(f"suite done: {finished} of {len(the_plan.todo)} planned runs recorded")
 
 
 def cmd_leaderboard(args: Sequence[str]) -> None:

@@ -3,10 +3,22 @@
 Compatibility comes from the registry's declarations, so a newly registered method joins the
 grid with no edit here. Runs whose record exists are skipped (their run_id is the hash of the
 resolved config), so an interrupted suite picks up where it stopped.
+
+Execution goes through an existing engine, never a home-made scheduler: `launch` writes the
+planned cells to a JSON file and starts the Hydra application `benchmark.launch` as a multirun
+over them, with whatever `hydra/launcher=...` the user chose (docs/engines.md). Progress is read
+from the result store (records appearing), so it is the same for every engine.
 """
 from __future__ import annotations
 
+import hashlib
+import importlib.util
+import json
+import subprocess
+import sys
+import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Sequence
 
 from tqdm.auto import tqdm
@@ -17,11 +29,14 @@ from benchmark.runner import run
 from benchmark.store import RunStore
 from envs.catalog import get_scenario, scenario_names
 
+POLL_S = 1.0  # how often `launch` looks for new records while the engine works
+
 
 @dataclass(frozen=True)
 class Plan:
     todo: tuple[RunConfig, ...]
     done: tuple[RunConfig, ...]
+    cells: tuple[tuple[str, ...], ...] = ()  # the run overrides of each `todo` config, same order
 
 
 def _pick(requested: Sequence[str] | None, allowed: list[str], what: str) -> list[str]:
@@ -49,11 +64,112 @@ def grid(scale: str, suites: Sequence[str] | None = None, methods: Sequence[str]
 
 def plan(cells: list[list[str]]) -> Plan:
     configs = [load_run_config(cell) for cell in cells]
-    done = [c for c in configs if RunStore(c.results_dir, c.run_id).has_record()]
-    return Plan(todo=tuple(c for c in configs if c not in done), done=tuple(done))
+    is_done = [RunStore(c.results_dir, c.run_id).has_record() for c in configs]
+    return Plan(todo=tuple(c for c, d in zip(configs, is_done) if not d),
+                done=tuple(c for c, d in zip(configs, is_done) if d),
+                cells=tuple(tuple(cell) for cell, d in zip(cells, is_done) if not d))
+
+
+def recorded_wall_times(results_dir: str | Path) -> dict[tuple[str, str], list[float]]:
+    """(scale, suite) -> wall_time_s of every record under `results_dir` (the cost model's data)."""
+    times: dict[tuple[str, str], list[float]] = {}
+    for path in sorted((Path(results_dir) / "runs").glob("*/record.json")):
+        try:
+            record = json.loads(path.read_text())
+            key, wall = (record["scale"], record["suite"]), float(record["wall_time_s"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        times.setdefault(key, []).append(wall)
+    return times
+
+
+def estimate_cost(the_plan: Plan) -> tuple[float, list[str]]:
+    """(seconds of run time for the known part, suites with no recorded run at that scale).
+
+    A run is estimated by the mean `wall_time_s` of the existing records of the same scale and
+    suite (records of other methods included: the budget is the scenario's, not the method's).
+    """
+    seconds, unknown, cache = 0.0, set(), {}
+    for config in the_plan.todo:
+        if config.results_dir not in cache:
+            cache[config.results_dir] = recorded_wall_times(config.results_dir)
+        walls = cache[config.results_dir].get((config.scale.name, config.suite))
+        if walls:
+            seconds += sum(walls) / len(walls)
+        else:
+            unknown.add(config.suite)
+    return seconds, sorted(unknown)
+
+
+def describe(the_plan: Plan, scale: str) -> str:
+    """The plan as printed before anything starts: counts and estimated cost."""
+    seconds, unknown = estimate_cost(the_plan)
+    n = len(the_plan.todo)
+    if n == 0:
+        cost = "nothing to run"
+    elif len(unknown) == len({c.suite for c in the_plan.todo}):
+        cost = "estimated cost unknown (no recorded run of these suites at this scale)"
+    else:
+        cost = f"estimated cost {seconds / 3600:.2f} h of run time ({seconds:.0f} s) from recorded wall times"
+        if unknown:
+            cost += f"; unknown for {', '.join(unknown)}"
+    by_suite: dict[str, int] = {}
+    for c in the_plan.todo:
+        by_suite[c.suite] = by_suite.get(c.suite, 0) + 1
+    lines = [f"suite at scale={scale}: {n} runs to do, {len(the_plan.done)} already recorded; {cost}"]
+    lines += [f"  {suite}: {count} runs" for suite, count in sorted(by_suite.items())]
+    return "\n".join(lines)
+
+
+def default_launcher() -> str:
+    """joblib (one job per core) when its plugin is installed, else Hydra's sequential basic one."""
+    return "joblib" if importlib.util.find_spec("hydra_plugins.hydra_joblib_launcher") else "basic"
+
+
+def write_plan_file(the_plan: Plan, folder: Path) -> Path:
+    text = json.dumps({"cells": [list(c) for c in the_plan.cells]}, indent=1)
+    path = folder / f"plan-{hashlib.sha256(text.encode()).hexdigest()[:12]}.json"
+    folder.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def launch_command(plan_file: Path, n_cells: int, launcher_overrides: Sequence[str], sweep_dir: Path) -> list[str]:
+    """The Hydra multirun that runs every planned cell through the chosen launcher."""
+    overrides = list(launcher_overrides)
+    if not any(o.split("=", 1)[0].lstrip("+~") == "hydra/launcher" for o in overrides):
+        overrides.insert(0, f"hydra/launcher={default_launcher()}")
+    return [sys.executable, "-m", "benchmark.launch", "--multirun", f"plan={plan_file.resolve()}",
+            f"cell=range(0,{n_cells})", f"hydra.sweep.dir={sweep_dir.resolve()}", *overrides]
+
+
+def launch(the_plan: Plan, launcher_overrides: Sequence[str] = (), workdir: Path = Path("multirun"),
+           progress: bool = True) -> int:
+    """Run the plan's cells through a Hydra launcher; returns how many records now exist.
+
+    Raises RuntimeError naming the log folder when the engine exits with an error.
+    """
+    if not the_plan.todo:
+        return 0
+    plan_file = write_plan_file(the_plan, Path(workdir))
+    sweep_dir = Path(workdir) / plan_file.stem
+    command = launch_command(plan_file, len(the_plan.cells), launcher_overrides, sweep_dir)
+    stores = [RunStore(c.results_dir, c.run_id) for c in the_plan.todo]
+    with subprocess.Popen(command) as process, \
+            tqdm(total=len(stores), desc="suite", unit="run", disable=not progress) as bar:
+        while True:
+            finished = process.poll() is not None
+            bar.update(sum(s.has_record() for s in stores) - bar.n)
+            if finished:
+                break
+            time.sleep(POLL_S)
+    if process.returncode != 0:
+        raise RuntimeError(f"the launcher exited with status {process.returncode}; job logs under {sweep_dir}")
+    return bar.n
 
 
 def run_plan(the_plan: Plan, progress: bool = True) -> list[dict]:
+    """Run the plan in this process, one run after another (tests and debugging; no engine)."""
     records = []
     for config in tqdm(the_plan.todo, desc="suite", unit="run", disable=not progress):
         records.append(run(config, progress=progress))

@@ -1,0 +1,60 @@
+"""The suite's Hydra application: one job runs one planned grid cell (ARCHITECTURE.md, job 2).
+
+Scheduling is Hydra's: `plasticbench suite` starts this app as a multirun over `cell=range(0,N)`
+and `hydra/launcher=...` picks the engine (joblib locally, submitit for SLURM or its local
+executor, Ray). A cell is the list of run overrides the planner wrote to the plan file; the job
+resolves it with `load_run_config` (so the run_id is exactly the planner's) and calls `run`.
+
+Preemption: hydra-submitit-launcher's callable is checkpointable (its `checkpoint()` returns a
+resubmission of itself), and a run resumes from its own `checkpoint.pt`, so a requeued job simply
+runs the cell again and continues where the killed one stopped; a cell whose record exists is a
+no-op. No state lives in the launcher.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import hydra
+from hydra.core.global_hydra import GlobalHydra
+from omegaconf import DictConfig
+
+
+def read_plan(path: str | Path) -> list[list[str]]:
+    cells = json.loads(Path(path).read_text())["cells"]
+    if not isinstance(cells, list) or not all(isinstance(c, list) for c in cells):
+        raise ValueError(f"plan {path}: 'cells' must be a list of override lists")
+    return cells
+
+
+def run_cell(overrides: list[str]) -> str:
+    """Resolve and run one cell; returns its run_id.
+
+    `load_run_config` composes with Hydra's compose API, which needs the global Hydra slot that
+    this very application occupies: keep the application's and put it back afterwards.
+    """
+    from benchmark.config import load_run_config
+    from benchmark.runner import run
+
+    holder = GlobalHydra.instance()
+    saved = holder.hydra
+    try:
+        config = load_run_config(overrides)
+    finally:
+        holder.clear()
+        if saved is not None:
+            holder.initialize(saved)
+    return run(config, progress=False)["run_id"]
+
+
+@hydra.main(config_path="conf", config_name="launch", version_base="1.3")
+def main(cfg: DictConfig) -> str:
+    cells = read_plan(cfg.plan)
+    index = int(cfg.cell)
+    if not 0 <= index < len(cells):
+        raise ValueError(f"cell={index} is outside the plan's {len(cells)} cells (0..{len(cells) - 1})")
+    return run_cell(cells[index])
+
+
+if __name__ == "__main__":
+    main()
