@@ -16,6 +16,7 @@ from torch import nn
 from baselines.batched import BatchedMLP, params_per_seed
 from baselines.replay import Batch, ReplayBuffer
 from baselines.seed_rng import SeedRNG
+from benchmark.metrics.plasticity import grad_norm
 from methods.base import Method
 
 
@@ -97,6 +98,7 @@ class Learner:
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
         self.reset_optimizers()
         self.last_losses: dict[str, torch.Tensor] = {}
+        self.last_grad_norms: dict[str, torch.Tensor] = {}  # role -> [S], metrics-plasticity.md §G
 
     # ----- construction -------------------------------------------------------------------
     def network(self, role: str, in_dim: int, out_dim: int) -> nn.Module:
@@ -192,6 +194,7 @@ class Learner:
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.method.before_optimizer_step(self, role)
+        self.last_grad_norms[role] = grad_norm(p for group in optimizer.param_groups for p in group["params"])
         optimizer.step()
         self.last_losses[role] = loss.detach()
 

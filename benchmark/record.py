@@ -20,6 +20,7 @@ import numpy as np
 
 from benchmark.config import RunConfig
 from benchmark.metrics.continual import continual_summary, model_size
+from benchmark.metrics.plasticity import FINAL_DORMANT_TAU
 from benchmark.store import find_records
 
 if TYPE_CHECKING:
@@ -91,6 +92,24 @@ def provenance() -> dict:
     return {"versions": versions, "git_commit": commit}
 
 
+def plasticity_curves(eval_steps: list[int], snapshots: list[dict[str, list[float]]]) -> dict[str, Any]:
+    """Snapshots [E] of metric -> [S]  ==>  {"steps": [E], "curves": {metric: [E][S]}} (NaN stored as null).
+
+    Snapshots align with the last len(snapshots) evaluations (a run resumed from a checkpoint written
+    before plasticity logging existed has fewer snapshots than evaluations).
+    """
+    steps = eval_steps[len(eval_steps) - len(snapshots):]
+    metrics = list(snapshots[0]) if snapshots else []
+    return {"steps": steps, "curves": {m: [[_clean(v) for v in snap[m]] for snap in snapshots] for m in metrics}}
+
+
+def final_dormant_ratio(snapshots: list[dict[str, list[float]]], num_seeds: int) -> list[float | None]:
+    """Per seed, the tau = 0.1 dormant ratio pooled over actor and Q1 hidden neurons at the last evaluation."""
+    if not snapshots:
+        return [None] * num_seeds
+    return [_clean(v) for v in snapshots[-1][f"dormant_ratio_tau{FINAL_DORMANT_TAU:g}"]]
+
+
 def build_record(config: RunConfig, state: "RunState", one_policy_params: int, critic_params: int) -> dict[str, Any]:
     S = len(config.seeds)
     raw = returns_matrix(state.eval_returns, S)  # [S, E, N]
@@ -114,7 +133,9 @@ def build_record(config: RunConfig, state: "RunState", one_policy_params: int, c
         "final_returns": final.tolist(),
         "scores": [_clean(s["average_performance"]) for s in summaries],
         "normalization": {**normalization, "reference_returns": None if reference is None else reference.tolist()},
-        "metrics": {key: [_clean(s[key]) for s in summaries] for key in ("average_performance", "forgetting", "forward_transfer")},
+        "metrics": {**{key: [_clean(s[key]) for s in summaries] for key in ("average_performance", "forgetting", "forward_transfer")},
+                    "final_dormant_ratio": final_dormant_ratio(state.plasticity, S)},
+        "plasticity": plasticity_curves(state.eval_steps, state.plasticity),
         "model_size": {"actor": model_size(state.max_model_size, one_policy_params),
                        "actor_params": state.max_model_size, "one_policy_params": one_policy_params,
                        "critic_params": critic_params},

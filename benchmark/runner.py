@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 from baselines.learner import Learner
 from benchmark import registry
 from benchmark.config import RunConfig
+from benchmark.metrics.plasticity import plasticity_snapshot, probe_batch
 from benchmark.record import build_record
 from benchmark.store import RunStore
 from envs.evaluation import evaluate_policy
@@ -38,6 +39,7 @@ class RunState:
     eval_steps: list[int] = field(default_factory=list)  # global env step of each evaluation
     eval_returns: list[list[list[float] | None]] = field(default_factory=list)  # [E][N] -> [S] or None (unseen)
     task_end_returns: dict[int, list[float]] = field(default_factory=dict)  # task -> [S] at the end of its training
+    plasticity: list[dict[str, list[float]]] = field(default_factory=list)  # [E]: metric -> [S] (metrics-plasticity.md)
     max_model_size: int = 0
     wall_time_s: float = 0.0
     env: dict | None = None
@@ -95,7 +97,7 @@ class Run:
                 self._train_task(tasks[self.state.task], bar)
         record = build_record(self.config, self.state, self.one_policy_params, self.learner.critic_params())
         self.store.write_record(record)
-        return record
+        return self.store.load_record()  # what readers will see: JSON types, exactly as on disk
 
     def _train_task(self, task: Task, bar: tqdm) -> None:
         scale, state, learner = self.config.scale, self.state, self.learner
@@ -143,6 +145,10 @@ class Run:
         before = sum(t.budget(self.config.scale.name) for t in tasks[: task.index])
         self.state.eval_steps.append(before + self.state.step_in_task)
         self.state.eval_returns.append(evaluate_seen_tasks(self.config, self.learner, self.method, task.index))
+        # Probe: a uniform sample of the current buffer from its own stream keyed by the evaluation's
+        # index, so logging never moves the learner's RNG and a resumed run probes the same batch.
+        probe = probe_batch(self.learner, draw=len(self.state.eval_steps) - 1)
+        self.state.plasticity.append(plasticity_snapshot(self.learner, probe))
 
     def _checkpoint(self, env_state: dict | None) -> None:
         self.state.env = env_state

@@ -1,0 +1,175 @@
+"""Plasticity metrics (metrics-plasticity.md): dormancy, activity, feature rank, weight/feature/gradient norms.
+
+Every function takes tensors with a leading seed axis S and returns one value per seed [S]: all seeds
+are measured in one batched pass (one forward, one batched `svdvals`), and no value mixes seeds.
+Neurons are the units of hidden layers only, measured post-activation (metrics-plasticity.md §0);
+the output layer is excluded.
+"""
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Iterable, Sequence
+
+import torch
+from torch import nn
+
+from baselines.seed_rng import SeedRNG
+
+if TYPE_CHECKING:
+    from baselines.learner import Learner
+    from baselines.replay import Batch
+
+DORMANT_TAUS = (0.0, 0.025, 0.1)  # §D: 0 (NE), 0.025 (ReDo DQN), 0.1 (ReDo other settings)
+FINAL_DORMANT_TAU = 0.1  # the record's `final_dormant_ratio`: tau = 0 is degenerate under LeakyReLU (§Pitfalls)
+SRANK_DELTA = 0.01  # Kumar et al. 2021, srank_delta (§R1)
+SCORE_EPS = 1e-9  # added to the layer mean in eq. D1, as in ReDo's code
+PROBE_SIZE = 256  # §0: ReDo's SAC statistics batch
+PROBE_STREAM = 0x9B0BE  # a random stream apart from the learner's (stream 1) and the environments'
+
+
+def neuron_scores(activations: torch.Tensor) -> torch.Tensor:
+    """Sokar et al. 2023 eq. 1 (§D1): mean |h_i| over the batch / the layer mean of those means.
+
+    activations [S, B, H] (post-activation) -> scores [S, H]; a layer's scores average to 1.
+    """
+    mean_abs = activations.abs().mean(dim=1)  # [S, H]
+    return mean_abs / (mean_abs.mean(dim=1, keepdim=True) + SCORE_EPS)
+
+
+def dormant_masks(activations: Sequence[torch.Tensor], tau: float) -> list[torch.Tensor]:
+    """Per hidden layer, [S, H] booleans: neuron i is tau-dormant iff s_i <= tau (tau = 0: exactly 0)."""
+    return [neuron_scores(h) <= tau for h in activations]
+
+
+def dormant_ratio(activations: Sequence[torch.Tensor], tau: float) -> torch.Tensor:
+    """Pooled over hidden layers (§D): dormant neurons / all hidden neurons, per seed [S]."""
+    masks = dormant_masks(activations, tau)
+    return sum(m.sum(dim=1) for m in masks).double() / sum(m.shape[1] for m in masks)
+
+
+def active_neuron_ratio(activations: Sequence[torch.Tensor]) -> torch.Tensor:
+    """A1 (NE §2): 1 - dormant_ratio(tau = 0); a neuron is active if non-zero on some probe sample. [S]"""
+    return 1.0 - dormant_ratio(activations, 0.0)
+
+
+def active_unit_fraction(activations: Sequence[torch.Tensor]) -> torch.Tensor:
+    """A2, FAU (NE code `forward_with_FAU`): fraction of (sample, neuron) activations > 0, pooled. [S]"""
+    active = sum((h > 0).flatten(1).sum(dim=1) for h in activations).double()
+    return active / sum(h[0].numel() for h in activations)
+
+
+def singular_values(features: torch.Tensor) -> torch.Tensor:
+    """sigma_1 >= ... of each seed's feature matrix, no centring (§R): [S, B, d] -> [S, min(B, d)]."""
+    return torch.linalg.svdvals(features.double())
+
+
+def srank(features: torch.Tensor, delta: float = SRANK_DELTA) -> torch.Tensor:
+    """R1 (Kumar et al. 2021): min k with sum_{i<=k} sigma_i / sum_i sigma_i >= 1 - delta, per seed [S].
+
+    Written as #{k : cumsum_k / total < 1 - delta} + 1, Plasticine's form; an all-zero matrix has srank 0.
+    """
+    sigma = singular_values(features)
+    total = sigma.sum(dim=1, keepdim=True)
+    below = (sigma.cumsum(dim=1) / total.clamp_min(1e-300) < 1.0 - delta).sum(dim=1) + 1
+    return torch.where(total[:, 0] > 0, below, torch.zeros_like(below)).double()
+
+
+def effective_rank(features: torch.Tensor) -> torch.Tensor:
+    """R2 (Roy & Vetterli 2007): exp of the entropy of sigma / sum(sigma), per seed [S]; 0 for a zero matrix."""
+    sigma = singular_values(features)
+    total = sigma.sum(dim=1, keepdim=True)
+    p = sigma / total.clamp_min(1e-300)
+    entropy = -torch.where(p > 0, p * p.clamp_min(1e-300).log(), torch.zeros_like(p)).sum(dim=1)
+    return torch.where(total[:, 0] > 0, entropy.exp(), torch.zeros_like(entropy))
+
+
+def feature_norm(features: torch.Tensor) -> torch.Tensor:
+    """F (Plasticine `compute_feature_norm`): mean over the batch of ||phi(x)||_2, per seed [S]."""
+    return torch.linalg.vector_norm(features.double(), dim=2).mean(dim=1)
+
+
+def weight_rms(parameters: Iterable[torch.Tensor]) -> torch.Tensor:
+    """W (Plasticine `compute_weight_magnitude`): sqrt(sum theta^2 / N) over weights and biases, per seed [S]."""
+    params = list(parameters)
+    squares = sum(p.detach().double().flatten(1).pow(2).sum(dim=1) for p in params)
+    return (squares / sum(p[0].numel() for p in params)).sqrt()
+
+
+def grad_norm(parameters: Iterable[torch.Tensor]) -> torch.Tensor:
+    """G: sqrt(sum_p ||dL/dtheta_p||^2) per seed [S] over the parameters holding a gradient (NaN if none).
+
+    Per seed this equals `clip_grad_norm_(seed's params, inf)`; the seed axis is never reduced.
+    """
+    grads = [p.grad for p in parameters if p.grad is not None]
+    if not grads:
+        return torch.tensor(float("nan"))
+    return sum(g.detach().flatten(1).pow(2).sum(dim=1) for g in grads).sqrt()
+
+
+def hidden_activations(network: nn.Module, x: torch.Tensor) -> list[torch.Tensor]:
+    """Post-activation outputs [S, B, H] of every hidden layer, from the network's own forward.
+
+    A forward hook on the network's `activation` module records each call, so whatever the network
+    applies before the activation (masks, LayerNorm) is included, as §0 asks; the output layer of a
+    batched MLP has no activation module call and is therefore excluded.
+    """
+    activation = getattr(network, "activation", None)
+    if not isinstance(activation, nn.Module):
+        raise TypeError(f"{type(network).__name__} has no `activation` module; plasticity metrics need one "
+                        "(baselines.batched.BatchedMLP and its subclasses have it)")
+    outputs: list[torch.Tensor] = []
+    handle = activation.register_forward_hook(lambda module, args, out: outputs.append(out))
+    try:
+        with torch.no_grad():
+            network(x)
+    finally:
+        handle.remove()
+    return outputs
+
+
+def network_metrics(hidden: Sequence[torch.Tensor], parameters: Iterable[torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Every forward-based metric of one seed-batched network from its hidden activations; values [S]."""
+    features = hidden[-1]  # penultimate features Phi [S, B, d]
+    metrics = {f"dormant_ratio_tau{tau:g}": dormant_ratio(hidden, tau) for tau in DORMANT_TAUS}
+    metrics.update(active_neuron_ratio=active_neuron_ratio(hidden), fau=active_unit_fraction(hidden),
+                   srank=srank(features), effective_rank=effective_rank(features),
+                   feature_norm=feature_norm(features), weight_rms=weight_rms(parameters))
+    return metrics
+
+
+def probe_batch(learner: "Learner", draw: int, size: int = PROBE_SIZE) -> "Batch":
+    """min(size, buffer size) transitions drawn uniformly per seed from the current buffer (§0).
+
+    The indices come from a stream of their own, positioned at `draw` (the evaluation's index), so
+    probing never advances the learner's RNG (training is the same with or without metrics) and a
+    resumed run draws the same probe as an uninterrupted one.
+    """
+    rng = SeedRNG(learner.seeds, learner.device, stream=PROBE_STREAM)
+    rng.counter = draw
+    return learner.buffer.sample(min(size, learner.buffer.size), rng)
+
+
+def plasticity_snapshot(learner: "Learner", probe: "Batch") -> dict[str, list[float]]:
+    """Metric name -> [S] values for the actor and the critic's Q1 on one probe batch.
+
+    Actor inputs are the probe's states, Q1's are (s, a) from the probe (§0). Gradient norms are those
+    the learner recorded at each role's last update (§G: its training minibatch, after backward and the
+    method's gradient surgery, before the step; NaN before the first update); the critic's covers Q1
+    and Q2, the parameters of the TD loss.
+    `dormant_ratio_tau0.1` pools the hidden neurons of actor and Q1 (the record's final dormant ratio).
+    """
+    critic = learner.networks["critic"]
+    inputs = {"actor": (learner.networks["actor"], probe.obs),
+              "critic": (critic.q1, torch.cat([probe.obs, probe.action], dim=-1))}
+    snapshot: dict[str, torch.Tensor] = {}
+    pooled: list[torch.Tensor] = []
+    for name, (network, x) in inputs.items():
+        hidden = hidden_activations(network, x)
+        pooled += hidden
+        for key, value in network_metrics(hidden, network.parameters()).items():
+            snapshot[f"{name}_{key}"] = value
+    snapshot[f"dormant_ratio_tau{FINAL_DORMANT_TAU:g}"] = dormant_ratio(pooled, FINAL_DORMANT_TAU)
+    for role in ("actor", "critic"):
+        norm = learner.last_grad_norms.get(role)
+        snapshot[f"{role}_grad_norm"] = torch.full((learner.num_seeds,), math.nan) if norm is None else norm
+    return {key: [float(v) for v in value.tolist()] for key, value in snapshot.items()}
