@@ -87,9 +87,9 @@ def cmd_suite(args: Sequence[str]) -> None:
 
 
 def cmd_leaderboard(args: Sequence[str]) -> None:
+    options = split_options(args, {"results_dir", "output"})
     from benchmark.leaderboard import write_leaderboard
 
-    options = split_options(args, {"results_dir", "output"})
     path = write_leaderboard(Path(options.get("results_dir", "results")), Path(options.get("output", "leaderboard.md")))
     print(f"wrote {path}")
 
