@@ -13,7 +13,7 @@ USAGE = """usage:
   plasticbench list methods|learners|suites
   plasticbench run method=NAME learner=NAME suite=NAME scale=smoke|short|paper seeds=N [results_dir=PATH] [device=cpu|cuda] [method.PARAM=VALUE ...]
   plasticbench suite scale=smoke|short|paper [suites=a,b] [methods=a,b] [learners=a,b] [results_dir=PATH] [seeds=N] [dry_run=true] [hydra/launcher=joblib|submitit_local|submitit_slurm|ray] [hydra.launcher.KEY=VALUE ...]
-  plasticbench leaderboard [results_dir=PATH] [output=PATH] [figures=PATH] [scale=NAME]
+  plasticbench leaderboard [results_dir=PATH] [output=PATH] [figures=PATH] [draw=true|false]
   plasticbench perf learner=sac seeds=1,8 [vs=sb3] [steps=N] [device=cpu|cuda] [env=HalfCheetah-v5]
   plasticbench new-method NAME"""
 
@@ -87,10 +87,13 @@ def cmd_suite(args: Sequence[str]) -> None:
 
 
 def cmd_leaderboard(args: Sequence[str]) -> None:
-    options = split_options(args, {"results_dir", "output"})
     from benchmark.leaderboard import write_leaderboard
 
-    path = write_leaderboard(Path(options.get("results_dir", "results")), Path(options.get("output", "leaderboard.md")))
+    options = split_options(args, {"results_dir", "output", "figures", "draw"})
+    results_dir = Path(options.get("results_dir", "results"))
+    path = write_leaderboard(results_dir, Path(options.get("output", "leaderboard.md")),
+                             Path(options["figures"]) if "figures" in options else None,
+                             draw=options.get("draw", "true").lower() != "false")
     print(f"wrote {path}")
 
 

@@ -104,7 +104,103 @@ def interval_estimate(
     x = _as_matrix(scores)
     point = float(aggregate(x))
     samples = stratified_resamples(x, reps, np.random.RandomState(seed))
-    stats = np.array([aggregate(s) for s in samples], dtype=float)
+    batched = BATCHED.get(aggregate)
+    stats = batched(samples) if batched else np.array([aggregate(s) for s in samples], dtype=float)
     tail = 100.0 * (1.0 - confidence) / 2.0
     low, high = np.percentile(stats, [tail, 100.0 - tail])
+    return point, float(low), float(high)
+
+
+# --- Batched aggregates: the same formulas over a stack of bootstrap resamples [reps, runs, tasks]. ---
+# `interval_estimate` uses them when it knows the aggregate, so a leaderboard of 10,000 records
+# bootstraps in array operations instead of 2,000 Python calls per interval.
+
+def _iqm_batch(samples: np.ndarray) -> np.ndarray:
+    flat = np.sort(samples.reshape(samples.shape[0], -1), axis=1)
+    cut = int(0.25 * flat.shape[1])
+    return np.mean(flat[:, cut : flat.shape[1] - cut], axis=1)
+
+
+def _mean_batch(samples: np.ndarray) -> np.ndarray:
+    return np.mean(np.mean(samples, axis=1), axis=1)
+
+
+def _median_batch(samples: np.ndarray) -> np.ndarray:
+    return np.median(np.mean(samples, axis=1), axis=1)
+
+
+def _optimality_gap_batch(samples: np.ndarray) -> np.ndarray:
+    return 1.0 - np.mean(np.minimum(samples, 1.0).reshape(samples.shape[0], -1), axis=1)
+
+
+BATCHED: dict[Callable, Callable[[np.ndarray], np.ndarray]] = {
+    iqm: _iqm_batch, mean: _mean_batch, median: _median_batch, optimality_gap: _optimality_gap_batch,
+}
+
+
+def _percentile_interval(stats: np.ndarray, confidence: float) -> tuple[float, float]:
+    tail = 100.0 * (1.0 - confidence) / 2.0
+    low, high = np.percentile(stats, [tail, 100.0 - tail], axis=0)
+    return low, high
+
+
+def interval_estimates(
+    scores: np.ndarray, aggregates: dict[str, Aggregate], reps: int = 2000, confidence: float = 0.95, seed: int = 0
+) -> dict[str, tuple[float, float, float]]:
+    """Several aggregates of one score matrix over the *same* resamples: name -> (point, low, high).
+
+    Equal to calling ``interval_estimate`` once per aggregate with the same seed (same draws).
+    """
+    if reps < 1 or not 0.0 < confidence < 1.0:
+        raise ValueError(f"need reps >= 1 and confidence in (0, 1), got reps={reps}, confidence={confidence}")
+    x = _as_matrix(scores)
+    samples = stratified_resamples(x, reps, np.random.RandomState(seed))
+    out = {}
+    for name, aggregate in aggregates.items():
+        batched = BATCHED.get(aggregate)
+        values = batched(samples) if batched else np.array([aggregate(s) for s in samples], dtype=float)
+        low, high = _percentile_interval(values, confidence)
+        out[name] = (float(aggregate(x)), float(low), float(high))
+    return out
+
+
+def performance_profile(scores: np.ndarray, taus: np.ndarray) -> np.ndarray:
+    """Score distribution F(tau): fraction of all run-task scores > tau, for each tau (§7). [len(taus)]"""
+    flat = _as_matrix(scores).ravel()
+    return np.mean(flat[:, None] > np.asarray(taus, dtype=float)[None, :], axis=0)
+
+
+def performance_profile_interval(
+    scores: np.ndarray, taus: np.ndarray, reps: int = 2000, confidence: float = 0.95, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(profile, low, high) over ``taus``, CIs by the stratified bootstrap (rliable
+    ``create_performance_profile``: 2,000 resamples, 95%)."""
+    x = _as_matrix(scores)
+    taus = np.asarray(taus, dtype=float)
+    samples = stratified_resamples(x, reps, np.random.RandomState(seed)).reshape(reps, -1)  # [reps, runs*tasks]
+    # fraction > tau for every resample via sorted positions: count of entries > tau = n - searchsorted(right)
+    ordered = np.sort(samples, axis=1)
+    n = ordered.shape[1]
+    counts = np.stack([n - np.searchsorted(row, taus, side="right") for row in ordered])  # [reps, taus]
+    low, high = _percentile_interval(counts / n, confidence)
+    return performance_profile(x, taus), low, high
+
+
+def _poi_batch(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """P(X > Y) for stacks [reps, n_x, tasks] and [reps, n_y, tasks] -> [reps]."""
+    a, b = xs[:, :, None, :], ys[:, None, :, :]
+    wins = np.sum(a > b, axis=(1, 2)) + 0.5 * np.sum(a == b, axis=(1, 2))  # [reps, tasks]
+    return np.mean(wins / (xs.shape[1] * ys.shape[1]), axis=1)
+
+
+def probability_of_improvement_interval(
+    x: np.ndarray, y: np.ndarray, reps: int = 2000, confidence: float = 0.95, seed: int = 0
+) -> tuple[float, float, float]:
+    """(P(X > Y), low, high): x and y resampled independently, each stratified by task
+    (rliable's ``StratifiedIndependentBootstrap``, §7)."""
+    xm, ym = _as_matrix(x), _as_matrix(y)
+    point = probability_of_improvement(xm, ym)
+    rng = np.random.RandomState(seed)
+    xs, ys = stratified_resamples(xm, reps, rng), stratified_resamples(ym, reps, rng)
+    low, high = _percentile_interval(_poi_batch(xs, ys), confidence)
     return point, float(low), float(high)
