@@ -1,0 +1,127 @@
+"""ReDo: recycle dormant neurons (Sokar, Agarwal, Castro & Evci, ICML 2023; spec redo.md).
+
+Every `period` gradient steps a replay batch is forwarded through each network being recycled; the
+tau-dormant hidden neurons of each seed (redo.md §2, eq. 1, scored by
+`benchmark.metrics.plasticity.neuron_scores`) get fresh incoming weights from the network's own
+initializer and a zero bias, their outgoing weights are zeroed (so the function is unchanged at that
+instant) and the Adam moments exp_avg / exp_avg_sq of both touched weight slices are zeroed; bias
+moments and Adam's step count are kept, as in the reference code. Every decision is a per-seed
+mask; fresh weights are drawn for every seed at every event, whether it recycles or not, so a
+seed's random stream does not depend on what other seeds decide.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from baselines.batched import BatchedLinear, BatchedMLP
+from baselines.seed_rng import SeedRNG
+from benchmark.metrics.plasticity import dormant_masks, hidden_activations
+from benchmark.registry import register_method
+from methods.base import Method
+
+ADAM_MOMENTS = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+
+
+@torch.no_grad()
+def zero_adam_moments(optimizer: torch.optim.Optimizer, param: torch.Tensor, mask: torch.Tensor) -> None:
+    """Zero the Adam moments of `param` where `mask` (broadcastable to it) is set; no state, no-op."""
+    state = optimizer.state.get(param, {})
+    for key in ADAM_MOMENTS:
+        if key in state:
+            state[key].masked_fill_(mask, 0.0)
+
+
+@torch.no_grad()
+def recycle_neurons(incoming: BatchedLinear, outgoing: BatchedLinear, dormant: torch.Tensor,
+                    fresh_weight: torch.Tensor, optimizer: torch.optim.Optimizer | None = None) -> None:
+    """Recycle the neurons marked in dormant [S, H] (redo.md §2).
+
+    Weights are [S, in, out]: neuron i's incoming weights are column i of `incoming.weight` (set from
+    fresh_weight [S, in, H]), its bias `incoming.bias[:, 0, i]` (set to 0), its outgoing weights row i
+    of `outgoing.weight` (set to 0).
+    """
+    column, row = dormant[:, None, :], dormant[:, :, None]  # [S, 1, H], [S, H, 1]
+    incoming.weight.copy_(torch.where(column, fresh_weight, incoming.weight))
+    incoming.bias.masked_fill_(column, 0.0)
+    outgoing.weight.masked_fill_(row, 0.0)
+    if optimizer is not None:
+        zero_adam_moments(optimizer, incoming.weight, column)
+        zero_adam_moments(optimizer, outgoing.weight, row)
+
+
+@torch.no_grad()
+def fresh_weight(layer: BatchedLinear, rng: SeedRNG) -> torch.Tensor:
+    """A weight drawn by the layer's own initializer for every seed, [S, in, out]; the layer is untouched."""
+    clone = copy.deepcopy(layer)
+    clone.reset_parameters(rng)
+    return clone.weight.detach()
+
+
+@torch.no_grad()
+def recycle_dormant(mlp: BatchedMLP, x: torch.Tensor, tau: float, rng: SeedRNG,
+                    optimizer: torch.optim.Optimizer | None = None, targets: tuple[BatchedMLP, ...] = ()) -> torch.Tensor:
+    """Score every hidden neuron of `mlp` on inputs x [S, B, in] and recycle the tau-dormant ones.
+
+    All layers are scored on one forward before any is changed (as the reference code does). `targets`
+    (copies of `mlp`, e.g. Polyak targets) receive the same edits. Returns recycled neurons per seed [S].
+    """
+    masks = dormant_masks(hidden_activations(mlp, x), tau)
+    for index, dormant in enumerate(masks):
+        fresh = fresh_weight(mlp.layers[index], rng)
+        recycle_neurons(mlp.layers[index], mlp.layers[index + 1], dormant, fresh, optimizer)
+        for target in targets:
+            recycle_neurons(target.layers[index], target.layers[index + 1], dormant, fresh)
+    return sum(m.sum(dim=1) for m in masks)
+
+
+def batched_mlps(network: nn.Module) -> list[BatchedMLP]:
+    """The per-seed MLPs inside a role's network (the actor itself; a twin critic's Q1 and Q2)."""
+    return [m for m in network.modules() if isinstance(m, BatchedMLP)]
+
+
+@register_method("redo", settings={"online", "continual"}, learners={"sac", "td3"})
+class ReDo(Method):
+    """Recycle tau-dormant neurons of actor and critic every `period` gradient steps."""
+
+    @dataclass(frozen=True)
+    class Config:
+        """Defaults: redo.md §5's proposal for TD3/SAC on MuJoCo (F = 1,000, tau = 0.1, B_stat = 256,
+        actor and critic; the NE baseline, matching the PyTorch port's frequency and ReDo's tau for
+        non-default replay ratios). The paper's SAC row (F = 200,000, tau = 0) is `period=200000 tau=0`.
+        """
+
+        period: int = 1_000  # F, in gradient steps (redo.md §3: count updates, not env steps)
+        tau: float = 0.1
+        batch_size: int = 256  # B_stat
+        roles: tuple[str, ...] = ("actor", "critic")
+        start: int = 0  # recycle only while start <= step < end
+        end: int | None = None
+        recycle_targets: bool = False  # redo.md §3: Polyak targets are left alone by default
+
+    def __init__(self, config: Config | None = None) -> None:
+        super().__init__(config)
+        if self.config.period < 1:
+            raise ValueError(f"redo period={self.config.period}; it must be a positive number of gradient steps")
+        self.recycled: dict[str, list[int]] = {}  # role -> neurons recycled per seed at the last event (for logs)
+
+    def due(self, step: int) -> bool:
+        cfg = self.config
+        return step > 0 and step % cfg.period == 0 and cfg.start <= step and (cfg.end is None or step < cfg.end)
+
+    def after_update(self, ctx) -> None:
+        if not self.due(ctx.updates):
+            return
+        batch = ctx.buffer.sample(self.config.batch_size, ctx.rng)
+        inputs = {"actor": batch.obs, "critic": torch.cat([batch.obs, batch.action], dim=-1)}
+        for role in self.config.roles:
+            target_role = ctx.target_roles.get(role) if self.config.recycle_targets else None
+            targets = batched_mlps(ctx.networks[target_role]) if target_role else []
+            counts = 0
+            for index, mlp in enumerate(batched_mlps(ctx.networks[role])):
+                counts = counts + recycle_dormant(mlp, inputs[role], self.config.tau, ctx.rng, ctx.optimizers[role],
+                                                  tuple(targets[index: index + 1]))
+            self.recycled[role] = counts.tolist()
