@@ -1,0 +1,109 @@
+"""Reset: periodic re-initialization against the primacy bias (Nikishin et al., ICML 2022; spec reset.md).
+
+Every `period` environment steps (reset.md §3: env steps, not gradient steps) the chosen layers of the
+chosen networks are drawn afresh from the harness initializer on each seed's own stream, copied into
+their target networks, their Adam state is discarded (m = v = 0 and the step count restarted, as the
+reference code re-creates its optimizers) and the SAC temperature goes back to its initial value
+together with its optimizer state. The replay buffer is kept. With the defaults this is the SAC
+"entire agent" reset of the reference code. In the continual setting every task switch also resets
+everything (NE §5.2, reset.md §3 `on_task_start`). The schedule is the same for every seed, so the
+event is one vectorized draw for all of them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from baselines.batched import BatchedMLP
+from benchmark.registry import register_method
+from methods.base import Method
+
+
+def reset_modules(network: nn.Module, last_layers: int) -> list[nn.Module]:
+    """The modules a reset re-draws: the whole network (0), else the last k linear layers of each MLP in it."""
+    if last_layers == 0:
+        return [network]
+    mlps = [m for m in network.modules() if isinstance(m, BatchedMLP)]
+    return [layer for mlp in mlps for layer in mlp.layers[-last_layers:]]
+
+
+@torch.no_grad()
+def reset_network(ctx, role: str, last_layers: int) -> list[str]:
+    """Re-initialize `role`'s chosen layers, copy them into its target, drop their optimizer state.
+
+    Returns the names of the parameters reset (as in `network.named_parameters()`).
+    """
+    network = ctx.networks[role]
+    modules = reset_modules(network, last_layers)
+    for module in modules:
+        module.reset_parameters(ctx.rng)
+    chosen = {id(p) for module in modules for p in module.parameters()}
+    names = [name for name, p in network.named_parameters() if id(p) in chosen]
+    target_role = ctx.target_roles.get(role)
+    if target_role is not None:
+        target = dict(ctx.networks[target_role].named_parameters())
+        online = dict(network.named_parameters())
+        for name in names:
+            target[name].copy_(online[name])
+    optimizer = ctx.optimizers.get(role)
+    if optimizer is not None:
+        for name, p in network.named_parameters():
+            if name in names:
+                optimizer.state.pop(p, None)  # Adam re-creates zero moments and step 0 lazily
+    return names
+
+
+@register_method("reset", settings={"online", "continual"}, learners={"sac", "td3"})
+class Reset(Method):
+    """Re-initialize the agent every `period` env steps, keeping the replay buffer."""
+
+    @dataclass(frozen=True)
+    class Config:
+        """Defaults: reset.md §5, SAC on DMC proprioceptive ([C] `configs/sac.py`): the entire agent every
+        2x10^5 env steps, also the proposal for NE's Reset-TD3 whose period was lost.
+        """
+
+        period: int = 200_000  # T_reset, env steps
+        roles: tuple[str, ...] = ("actor", "critic")
+        last_layers: int = 0  # 0: every layer ("entire agent"); k: the last k linear layers of each MLP
+        max_resets: int | None = None  # SPR's `total_resets`; None = no limit
+        reset_temperature: bool = True  # reset.md §8: keeping alpha gives a different method
+        reset_on_task_start: bool = True  # continual: full reset at every task switch (NE §5.2)
+
+    def __init__(self, config: Config | None = None) -> None:
+        super().__init__(config)
+        if self.config.period < 1 or self.config.last_layers < 0:
+            raise ValueError(f"reset period={self.config.period} must be >= 1 and last_layers={self.config.last_layers} >= 0")
+        self.resets, self.last_reset_step = 0, 0
+
+    def due(self, env_steps: int) -> bool:
+        """Once per multiple of `period` env steps (after_update may run several times per env step)."""
+        cfg = self.config
+        return (env_steps > 0 and env_steps % cfg.period == 0 and env_steps != self.last_reset_step
+                and (cfg.max_resets is None or self.resets < cfg.max_resets))
+
+    def reset(self, ctx, last_layers: int) -> None:
+        for role in self.config.roles:
+            reset_network(ctx, role, last_layers)
+        if self.config.reset_temperature:
+            ctx.reset_temperature()
+            temperature = ctx.optimizers.get("alpha")  # SAC's temperature optimizer; TD3 has none
+            if temperature is not None:
+                temperature.state.clear()
+
+    def after_update(self, ctx) -> None:
+        if self.due(ctx.env_steps):
+            self.reset(ctx, self.config.last_layers)
+            self.resets, self.last_reset_step = self.resets + 1, ctx.env_steps
+
+    def on_task_start(self, ctx, task) -> None:
+        if self.config.reset_on_task_start and task.index > 0:
+            self.reset(ctx, last_layers=0)
+
+    def state_dict(self) -> dict:
+        return {"resets": self.resets, "last_reset_step": self.last_reset_step}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.resets, self.last_reset_step = int(state["resets"]), int(state["last_reset_step"])
