@@ -1,0 +1,83 @@
+"""LayerNorm: layer normalization after every hidden layer (the LN-TD3 baseline of NE, ne.md §6).
+
+Each hidden layer computes Linear -> LayerNorm -> activation ("LayerNorm after hidden layers", NE §5.1;
+metrics-plasticity.md §0 measures neurons after the activation that follows the LayerNorm). The
+normalization statistics are taken over one sample's features of one seed, and every seed has its
+own gain and bias, so nothing is shared across the seed axis (ARCHITECTURE.md, "The seed axis").
+Model size is unchanged apart from the 2*H affine parameters per hidden layer.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from baselines.batched import BatchedMLP
+from baselines.seed_rng import SeedRNG
+from benchmark.registry import register_method
+from methods.base import Method
+
+
+class BatchedLayerNorm(nn.Module):
+    """Ba et al. 2016 over the last axis, with a gain and bias per seed: x [S, B, H] -> [S, B, H]."""
+
+    def __init__(self, num_seeds: int, features: int, eps: float, affine: bool, device: torch.device) -> None:
+        super().__init__()
+        self.features, self.eps = features, eps
+        self.weight = nn.Parameter(torch.ones(num_seeds, 1, features, device=device)) if affine else None
+        self.bias = nn.Parameter(torch.zeros(num_seeds, 1, features, device=device)) if affine else None
+
+    @torch.no_grad()
+    def reset_parameters(self, rng: SeedRNG | None = None, seeds: torch.Tensor | None = None) -> None:
+        """Gain 1 and bias 0 (PyTorch's init) for all seeds or where the bool mask `seeds` [S] is set."""
+        if self.weight is None:
+            return
+        where = slice(None) if seeds is None else seeds
+        self.weight[where] = 1.0
+        self.bias[where] = 0.0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.layer_norm(x, (self.features,), eps=self.eps)
+        return x if self.weight is None else x * self.weight + self.bias
+
+
+class LayerNormMLP(BatchedMLP):
+    """A BatchedMLP whose hidden layers are Linear -> LayerNorm -> activation; the output layer is plain."""
+
+    def __init__(self, num_seeds: int, sizes: Sequence[int], activation: str, rng: SeedRNG, heads: int = 1,
+                 eps: float = 1e-5, affine: bool = True) -> None:
+        super().__init__(num_seeds, sizes, activation, rng, heads)
+        self.norms = nn.ModuleList(BatchedLayerNorm(num_seeds, layer.out_features, eps, affine, rng.device)
+                                   for layer in self.layers[:-1])
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        for layer, norm in zip(self.layers[:-1], self.norms):
+            x = self.activation(norm(layer(x)))
+        return x
+
+    def reset_parameters(self, rng: SeedRNG, seeds: torch.Tensor | None = None) -> None:
+        super().reset_parameters(rng, seeds)
+        for norm in self.norms:
+            norm.reset_parameters(rng, seeds)
+
+
+@register_method("layernorm", settings={"online", "continual"}, learners={"sac", "td3"})
+class LayerNorm(Method):
+    """Plain fine-tuning with LayerNorm in the hidden layers of the chosen networks."""
+
+    @dataclass(frozen=True)
+    class Config:
+        """eps and the elementwise affine transform are PyTorch's `nn.LayerNorm` defaults (NE gives none)."""
+
+        eps: float = 1e-5
+        affine: bool = True
+        roles: tuple[str, ...] = ("actor", "critic")  # NE's LN-TD3 normalizes both networks
+
+    def build(self, ctx, role, spec):
+        if role not in self.config.roles:
+            return None
+        return LayerNormMLP(spec.num_seeds, spec.sizes, spec.activation, spec.rng, spec.heads,
+                            eps=self.config.eps, affine=self.config.affine)
