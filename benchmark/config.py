@@ -20,7 +20,7 @@ from omegaconf import MISSING, OmegaConf
 
 from benchmark import registry
 from envs.catalog import get_scenario, scenario_names
-from envs.task import Scenario
+from envs.task import Scenario, Task
 
 HARNESS_VERSION = "0.1.0"
 
@@ -36,6 +36,7 @@ class ScaleConfig:
     learning_starts: int = MISSING
     checkpoint_every: int = MISSING
     seeds: int = MISSING
+    steps_per_task: int | None = None  # overrides every task's budget at this scale (a quick look, a test)
 
 
 @dataclass
@@ -63,6 +64,10 @@ class RunConfig:
     results_dir: str = "results"
     device: str = "cpu"
     scenario: Scenario = field(default=None, compare=False, repr=False)
+
+    def budget(self, task: Task) -> int:
+        """Env steps for `task`: the scale's override if set, else the task's budget at this scale."""
+        return self.scale.steps_per_task or task.budget(self.scale.name)
 
     def identity(self) -> dict:
         """The resolved configuration that names the run (results_dir and device excluded)."""

@@ -49,7 +49,7 @@ def returns_matrix(eval_returns: list[list[list[float] | None]], num_seeds: int)
 def task_bounds(config: RunConfig) -> list[tuple[int, int]]:
     bounds, start = [], 0
     for task in config.scenario.tasks:
-        end = start + task.budget(config.scale.name)
+        end = start + config.budget(task)
         bounds.append((start, end))
         start = end
     return bounds

@@ -52,7 +52,7 @@ def build(config: RunConfig) -> tuple[Learner, Method]:
     scenario = config.scenario
     # Buffers are emptied at every task start (continual-baselines.md §1), so no task can use
     # more room than its own budget: cap the preallocation there.
-    longest_task = max(t.budget(config.scale.name) for t in scenario.tasks)
+    longest_task = max(config.budget(t) for t in scenario.tasks)
     learner_config = dataclasses.replace(config.learner_config, buffer_size=min(config.learner_config.buffer_size, longest_task))
     learner = learner_cls(learner_config, scenario.obs_dim, scenario.act_dim, config.seeds, method,
                           num_tasks=len(scenario.tasks), device=config.device)
@@ -89,8 +89,8 @@ class Run:
         if self.store.has_checkpoint():
             self._restore(self.store.load_checkpoint())
         tasks = self.config.scenario.tasks
-        total = sum(t.budget(self.config.scale.name) for t in tasks)
-        done = sum(t.budget(self.config.scale.name) for t in tasks[: self.state.task]) + self.state.step_in_task
+        total = sum(self.config.budget(t) for t in tasks)
+        done = sum(self.config.budget(t) for t in tasks[: self.state.task]) + self.state.step_in_task
         with tqdm(total=total, initial=done, desc=f"{self.config.method}/{self.config.learner}/{self.config.suite}",
                   unit="step", disable=not self.progress, leave=False) as bar:
             while self.state.task < len(tasks):
@@ -101,7 +101,7 @@ class Run:
 
     def _train_task(self, task: Task, bar: tqdm) -> None:
         scale, state, learner = self.config.scale, self.state, self.learner
-        budget = task.budget(scale.name)
+        budget = self.config.budget(task)
         env = SeedVectorEnv(task, self.config.seeds, scale.episode_length, learner.device, seed_offset=task.index)
         if state.step_in_task == 0:
             learner.start_task(task.index)
@@ -142,7 +142,7 @@ class Run:
 
     def _evaluate(self, task: Task) -> None:
         tasks = self.config.scenario.tasks
-        before = sum(t.budget(self.config.scale.name) for t in tasks[: task.index])
+        before = sum(self.config.budget(t) for t in tasks[: task.index])
         self.state.eval_steps.append(before + self.state.step_in_task)
         self.state.eval_returns.append(evaluate_seen_tasks(self.config, self.learner, self.method, task.index))
         # Probe: a uniform sample of the current buffer from its own stream keyed by the evaluation's
