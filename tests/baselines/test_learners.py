@@ -93,3 +93,15 @@ def test_checkpoint_round_trip_continues_identically():
     a.update(), b.update()
     for p, q in zip(a.networks["actor"].parameters(), b.networks["actor"].parameters()):
         assert torch.equal(p, q)
+
+
+def test_multi_head_actor_trains_only_the_current_tasks_head():
+    learner = SAC(SACConfig(hidden=(16, 16), batch_size=8, multi_head=True), OBS, ACT, [0], FT1(), num_tasks=3)
+    learner.start_task(1)
+    fill(learner, [0])
+    last = learner.networks["actor"].layers[-1]
+    before = last.weight.detach().clone()
+    learner.update()
+    changed = (last.weight != before).any(dim=1)[0]  # [3 * 2A] output columns
+    width = 2 * ACT
+    assert changed[width:2 * width].all() and not changed[:width].any() and not changed[2 * width:].any()
