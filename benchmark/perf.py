@@ -1,0 +1,273 @@
+"""`plasticbench perf`: training throughput of our seed-batched learners, optionally against SB3.
+
+What is timed, per configuration (one update per environment step, as SAC/TD3 train by default):
+  1. `WARMUP_STEPS` random-action steps fill the replay buffer; untimed.
+  2. `steps` steps of act -> env.step -> observe -> update; timed (env steps/s, seed-steps/s).
+  3. `steps` calls of `update()` alone on the now-filled buffer; timed ("update only").
+SB3 trains one seed per process, so the fair comparison is seed-steps/s (env steps/s x S).
+
+Each configuration runs in a fresh spawned process: peak RSS (`ru_maxrss`) is a process-wide
+high-water mark that cannot be reset, so rows measured in one process would share a peak.
+"""
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import multiprocessing
+import resource
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import torch
+
+WARMUP_STEPS = 256
+"""Random-action steps before timing; one SAC batch (256, Haarnoja et al. 2018 Table 1) fits in it."""
+DEFAULT_STEPS = 300
+"""Timed steps: about a minute for S=1,8 plus SB3 on 2 CPU cores."""
+DEFAULT_ENV = "HalfCheetah-v5"
+VS_CHOICES = ("sb3",)
+DEVICES = ("cpu", "cuda")
+OPTION_KEYS = ("learner", "seeds", "vs", "steps", "device", "env")
+SB3_INSTALL = "pip install 'plasticbench[sb3]'"
+
+
+@dataclass(frozen=True)
+class PerfOptions:
+    """The validated `plasticbench perf` command line."""
+
+    learner: str
+    seeds: tuple[int, ...]
+    vs: str | None = None
+    steps: int = DEFAULT_STEPS
+    device: str = "cpu"
+    env: str = DEFAULT_ENV
+
+
+# ----- input checks (all before any work) ----------------------------------------------------
+def sb3_installed() -> bool:
+    return importlib.util.find_spec("stable_baselines3") is not None
+
+
+def _env_ids() -> list[str]:
+    from envs.mujoco import SINGLE_TASK_ENV_IDS
+
+    return sorted(SINGLE_TASK_ENV_IDS.values())
+
+
+def _positive_int(key: str, value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise ValueError(f"{key}={value!r} must be a positive integer, e.g. {key}=8")
+    return number
+
+
+def _seed_counts(value: str) -> tuple[int, ...]:
+    parts = [p.strip() for p in value.strip("[]").split(",")]
+    if not value or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise ValueError(f"seeds={value!r} must be a comma-separated list of positive integers, e.g. seeds=1,8")
+    return tuple(int(p) for p in parts)
+
+
+def parse_options(options: dict[str, str]) -> PerfOptions:
+    """Check every option; a bad one is a ValueError naming it and the allowed values."""
+    from benchmark.registry import learner_names
+
+    unknown = sorted(set(options) - set(OPTION_KEYS))
+    if unknown:
+        raise ValueError(f"unknown perf option(s) {unknown}; allowed: {', '.join(OPTION_KEYS)}")
+    learner = options.get("learner")
+    if learner not in learner_names():
+        raise ValueError(f"perf needs learner=NAME, got {learner!r}; allowed: {', '.join(learner_names())}")
+    if "seeds" not in options:
+        raise ValueError("perf needs seeds=S1,S2,... (numbers of seeds trained at once), e.g. seeds=1,8")
+    vs = options.get("vs") or None
+    if vs is not None and vs not in VS_CHOICES:
+        raise ValueError(f"unknown vs={vs!r}; allowed: {', '.join(VS_CHOICES)}")
+    if vs == "sb3" and not sb3_installed():
+        raise ValueError(f"vs=sb3 needs stable-baselines3, which is not installed; install it with: {SB3_INSTALL}")
+    device = options.get("device", "cpu")
+    if device not in DEVICES:
+        raise ValueError(f"unknown device={device!r}; allowed: {', '.join(DEVICES)}")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device='cuda' but torch sees no CUDA device; allowed here: cpu")
+    env = options.get("env", DEFAULT_ENV)
+    if env not in _env_ids():
+        raise ValueError(f"unknown env={env!r}; allowed: {', '.join(_env_ids())}")
+    steps = _positive_int("steps", options["steps"]) if "steps" in options else DEFAULT_STEPS
+    return PerfOptions(learner, _seed_counts(options["seeds"]), vs, steps, device, env)
+
+
+# ----- measurements ---------------------------------------------------------------------------
+def _task(env: str):
+    from envs.catalog import get_scenario
+    from envs.mujoco import SINGLE_TASK_ENV_IDS
+
+    scenario = {env_id: name for name, env_id in SINGLE_TASK_ENV_IDS.items()}[env]
+    return get_scenario(scenario).tasks[0]
+
+
+def _peak_memory_mib(device: torch.device) -> tuple[float, str]:
+    """(peak MiB, what was measured): CUDA allocator peak on a GPU, else the process's peak RSS."""
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20, "CUDA allocated"
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
+    return rss / (2**20 if sys.platform == "darwin" else 2**10), "RSS"
+
+
+def _timed(fn: Callable[[], None], repeats: int, device: torch.device) -> float:
+    """Seconds for `repeats` calls of fn, synchronizing CUDA so queued kernels are counted."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    start = time.perf_counter()
+    for _ in range(repeats):
+        fn()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return time.perf_counter() - start
+
+
+def _result(impl: str, learner: str, seeds: int, steps: int, device: torch.device, env: str,
+            train_s: float, update_s: float) -> dict[str, Any]:
+    peak, memory_kind = _peak_memory_mib(device)
+    return {"impl": impl, "learner": learner, "seeds": seeds, "steps": steps, "device": device.type, "env": env,
+            "env_steps_per_s": steps / train_s, "seed_steps_per_s": steps * seeds / train_s,
+            "update_ms": 1e3 * update_s / steps, "peak_memory_mib": peak, "memory_kind": memory_kind}
+
+
+def measure(learner: str, seeds: int, steps: int, device: str, env: str = DEFAULT_ENV) -> dict[str, Any]:
+    """Throughput of our `learner` training `seeds` seeds at once on `env` (see the module docstring).
+
+    Peak memory is the calling process's; `main` calls this in a fresh process per row.
+    """
+    from benchmark.registry import get_learner
+    from envs.vector import SeedVectorEnv
+    from methods.ft1 import FT1
+
+    torch_device = torch.device(device)
+    if torch_device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(torch_device)
+    cls = get_learner(learner)
+    # capacity = every transition this measurement adds, as the run loop caps it at the longest task
+    config = dataclasses.replace(cls.Config(), buffer_size=WARMUP_STEPS + steps)
+    vec = SeedVectorEnv(_task(env), list(range(seeds)), None, torch_device)
+    agent = cls(config, vec.obs_dim, vec.act_dim, seeds=list(range(seeds)), method=FT1(), num_tasks=1,
+                device=torch_device)
+    obs = vec.reset()
+
+    def env_step(action: torch.Tensor) -> None:
+        nonlocal obs
+        out = vec.step(action)
+        agent.observe(obs, action, out.reward, out.next_obs, out.terminated, out.truncated)
+        obs = out.obs
+
+    def train_step() -> None:
+        env_step(agent.act(obs, explore=True))
+        agent.update()
+
+    for _ in range(WARMUP_STEPS):
+        env_step(agent.random_action())
+    train_s = _timed(train_step, steps, torch_device)
+    update_s = _timed(agent.update, steps, torch_device)
+    vec.close()
+    return _result("plasticbench", learner, seeds, steps, torch_device, env, train_s, update_s)
+
+
+# ----- Stable-Baselines3, with our hyperparameters ---------------------------------------------
+def _sb3_common(config: Any, capacity: int) -> dict[str, Any]:
+    """SB3 arguments shared by SAC and TD3, read from our config so both sides train the same agent."""
+    from torch import nn
+
+    if len({config.actor_lr, config.critic_lr, getattr(config, "alpha_lr", config.actor_lr)}) != 1:
+        raise ValueError(f"SB3 takes one learning rate; our config has actor {config.actor_lr}, critic {config.critic_lr}")
+    activations = {"relu": nn.ReLU}
+    return {"learning_rate": config.actor_lr, "buffer_size": capacity, "learning_starts": WARMUP_STEPS,
+            "batch_size": config.batch_size, "tau": config.tau, "gamma": config.gamma,
+            "train_freq": 1, "gradient_steps": 1, "device": "cpu", "seed": 0, "verbose": 0,
+            "policy_kwargs": {"net_arch": list(config.hidden), "activation_fn": activations[config.activation]}}
+
+
+def _sb3_sac(config: Any, act_dim: int, capacity: int) -> tuple[type, dict[str, Any]]:
+    from stable_baselines3 import SAC
+
+    # "auto_1.0": learned temperature starting at alpha_0 (SB3 docs, SAC ent_coef)
+    return SAC, {**_sb3_common(config, capacity), "ent_coef": f"auto_{config.init_temperature}",
+                 "target_entropy": -config.target_entropy_multiplier * act_dim}
+
+
+def _sb3_td3(config: Any, act_dim: int, capacity: int) -> tuple[type, dict[str, Any]]:
+    import numpy as np
+    from stable_baselines3 import TD3
+    from stable_baselines3.common.noise import NormalActionNoise
+
+    noise = NormalActionNoise(np.zeros(act_dim), config.exploration_noise * np.ones(act_dim))
+    return TD3, {**_sb3_common(config, capacity), "action_noise": noise, "policy_delay": config.policy_delay,
+                 "target_policy_noise": config.policy_noise, "target_noise_clip": config.noise_clip}
+
+
+SB3_BUILDERS: dict[str, Callable[[Any, int, int], tuple[type, dict[str, Any]]]] = {"sac": _sb3_sac, "td3": _sb3_td3}
+
+
+def measure_sb3(learner: str, steps: int, env: str = DEFAULT_ENV) -> dict[str, Any]:
+    """The same measurement for SB3's SAC/TD3: one seed, CPU, one gradient step per env step."""
+    import gymnasium
+    from benchmark.registry import get_learner
+
+    if learner not in SB3_BUILDERS:
+        raise ValueError(f"no SB3 counterpart for learner {learner!r}; allowed: {', '.join(SB3_BUILDERS)}")
+    gym_env = gymnasium.make(env)
+    config = get_learner(learner).Config()
+    algorithm, kwargs = SB3_BUILDERS[learner](config, gym_env.action_space.shape[0], WARMUP_STEPS + steps)
+    model = algorithm("MlpPolicy", gym_env, **kwargs)
+    model.learn(WARMUP_STEPS)  # random actions until learning_starts: the untimed warm-up
+    start = time.perf_counter()
+    model.learn(steps, reset_num_timesteps=False)  # continues the episode; trains once per step
+    train_s = time.perf_counter() - start
+    update_s = _timed(lambda: model.train(gradient_steps=1, batch_size=config.batch_size), steps, torch.device("cpu"))
+    gym_env.close()
+    return _result("sb3", learner, 1, steps, torch.device("cpu"), env, train_s, update_s)
+
+
+# ----- the command --------------------------------------------------------------------------
+def in_fresh_process(fn: Callable[..., Any], *args: Any) -> Any:
+    """fn(*args) in a new spawned process, so its peak memory is its own."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(fn, *args).result()
+
+
+def format_table(rows: list[dict[str, Any]]) -> str:
+    """Plain aligned text; `vs sb3` is our seed-steps/s over SB3's (one seed per process)."""
+    sb3 = next((r for r in rows if r["impl"] == "sb3"), None)
+    header = ("impl", "learner", "S", "env steps/s", "seed-steps/s", "update only ms", "peak MiB", "vs sb3")
+    lines = []
+    for r in rows:
+        ratio = f"{r['seed_steps_per_s'] / sb3['seed_steps_per_s']:.2f}x" if sb3 else "-"
+        lines.append((r["impl"], r["learner"], str(r["seeds"]), f"{r['env_steps_per_s']:.1f}",
+                      f"{r['seed_steps_per_s']:.1f}", f"{r['update_ms']:.2f}",
+                      f"{r['peak_memory_mib']:.0f} {r['memory_kind']}", ratio))
+    widths = [max(len(line[i]) for line in [header, *lines]) for i in range(len(header))]
+    left = {0, 1}  # text columns left-aligned, numbers right-aligned
+    return "\n".join("  ".join(cell.ljust(w) if i in left else cell.rjust(w)
+                               for i, (cell, w) in enumerate(zip(line, widths))) for line in [header, *lines])
+
+
+def main(options: dict[str, str]) -> list[dict[str, Any]]:
+    """`plasticbench perf`: measure each S (and SB3 with vs=sb3), print the table, return the rows."""
+    opts = parse_options(options)
+    print(f"perf: {opts.learner} on {opts.env}, device {opts.device}, {WARMUP_STEPS} untimed random steps, "
+          f"then {opts.steps} timed steps with one update each; update only = {opts.steps} updates on the "
+          f"filled buffer; torch threads {torch.get_num_threads()}; one fresh process per row", flush=True)
+    jobs = [(f"plasticbench S={s}", measure, (opts.learner, s, opts.steps, opts.device, opts.env)) for s in opts.seeds]
+    if opts.vs == "sb3":
+        jobs.append(("sb3 S=1", measure_sb3, (opts.learner, opts.steps, opts.env)))
+    rows = []
+    for label, fn, args in jobs:
+        print(f"  measuring {label} ...", flush=True)
+        rows.append(in_fresh_process(fn, *args))
+    print(format_table(rows))
+    return rows
