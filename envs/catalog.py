@@ -15,6 +15,7 @@ from envs.task import Scenario
 _BUILDERS: dict[str, Callable[[], Scenario]] = {
     **{name: functools.partial(single_task_scenario, name) for name in SINGLE_TASK_ENV_IDS},
     "halfcheetah_forgetting": halfcheetah_forgetting,
+    "ne_cycle": lambda: __import__("envs.ne_cycle", fromlist=["ne_cycle"]).ne_cycle(),  # NE §5.2 cycle, envs/ne_cycle.py
 }
 
 
