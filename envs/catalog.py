@@ -10,12 +10,13 @@ import functools
 from collections.abc import Callable
 
 from envs.mujoco import SINGLE_TASK_ENV_IDS, halfcheetah_forgetting, single_task_scenario
+from envs.ne_cycle import ne_cycle
 from envs.task import Scenario
 
 _BUILDERS: dict[str, Callable[[], Scenario]] = {
     **{name: functools.partial(single_task_scenario, name) for name in SINGLE_TASK_ENV_IDS},
     "halfcheetah_forgetting": halfcheetah_forgetting,
-    "ne_cycle": lambda: __import__("envs.ne_cycle", fromlist=["ne_cycle"]).ne_cycle(),  # NE §5.2 cycle, envs/ne_cycle.py
+    "ne_cycle": ne_cycle,  # NE §5.2 continual-adaptation cycle
 }
 
 

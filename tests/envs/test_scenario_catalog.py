@@ -15,7 +15,7 @@ def test_unknown_name_lists_the_allowed_names():
         get_scenario("cheetah")
     for name in scenario_names():
         assert name in str(error.value)
-    assert set(scenario_names()) == set(SINGLE) | {"halfcheetah_forgetting"}
+    assert set(scenario_names()) == set(SINGLE) | {"halfcheetah_forgetting", "ne_cycle"}
 
 
 def test_halfcheetah_forgetting_follows_the_spec_order():
