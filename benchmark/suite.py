@@ -157,15 +157,18 @@ def launch(the_plan: Plan, launcher_overrides: Sequence[str] = (), workdir: Path
     stores = [RunStore(c.results_dir, c.run_id) for c in the_plan.todo]
     with subprocess.Popen(command) as process, \
             tqdm(total=len(stores), desc="suite", unit="run", disable=not progress) as bar:
+        recorded = 0
         while True:
             finished = process.poll() is not None
-            bar.update(sum(s.has_record() for s in stores) - bar.n)
+            now = sum(s.has_record() for s in stores)
+            bar.update(now - recorded)
+            recorded = now
             if finished:
                 break
             time.sleep(POLL_S)
     if process.returncode != 0:
         raise RuntimeError(f"the launcher exited with status {process.returncode}; job logs under {sweep_dir}")
-    return bar.n
+    return recorded
 
 
 def run_plan(the_plan: Plan, progress: bool = True) -> list[dict]:

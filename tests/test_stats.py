@@ -92,3 +92,30 @@ def test_interval_estimate_rejects_bad_arguments():
         interval_estimate(np.ones(3), mean, confidence=95)
     with pytest.raises(ValueError, match="non-empty"):
         interval_estimate(np.ones((0, 2)), mean)
+
+
+def test_performance_profile_at_known_thresholds():
+    from benchmark.stats import performance_profile, performance_profile_interval
+
+    x = np.array([[0.0, 1.0], [2.0, 3.0]])  # entries 0, 1, 2, 3
+    assert performance_profile(x, np.array([-1.0, 0.0, 1.5, 3.0])).tolist() == [1.0, 0.75, 0.5, 0.0]
+    profile, low, high = performance_profile_interval(np.full((3, 2), 0.5), np.array([0.0, 1.0]), reps=100)
+    assert profile.tolist() == low.tolist() == high.tolist() == [1.0, 0.0]
+
+
+def test_probability_of_improvement_interval_identical_sets():
+    from benchmark.stats import probability_of_improvement_interval
+
+    x = np.array([[1.0, 5.0], [2.0, 6.0], [3.0, 7.0]])
+    point, low, high = probability_of_improvement_interval(x, x, reps=500)
+    assert point == 0.5 and low <= 0.5 <= high
+    assert probability_of_improvement_interval(x + 10.0, x, reps=200) == (1.0, 1.0, 1.0)
+
+
+def test_interval_estimates_share_resamples_with_interval_estimate():
+    from benchmark.stats import interval_estimates
+
+    x = np.random.RandomState(2).rand(5, 3)
+    both = interval_estimates(x, {"iqm": iqm, "median": median}, reps=300, seed=4)
+    assert both["iqm"] == pytest.approx(interval_estimate(x, iqm, reps=300, seed=4))
+    assert both["median"] == pytest.approx(interval_estimate(x, median, reps=300, seed=4))
