@@ -51,7 +51,7 @@ def _complete(record: dict) -> bool:
 
 
 def test_grid_with_joblib(tmp_path):
-    pytest.importorskip("hydra_plugins.hydra_joblib_launcher")
+    import hydra_plugins.hydra_joblib_launcher  # noqa: F401  (the dev extra installs it; missing = a failure)
     the_plan = plan(grid("smoke", suites=["halfcheetah"], methods=["ft1"], extra=[*TINY, f"results_dir={tmp_path}"]))
     assert launch(the_plan, ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"], tmp_path / "multirun", progress=False) == 2
     for config in the_plan.todo:
@@ -70,7 +70,7 @@ def _job_pid(submitit_dir: Path) -> int | None:
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="finds the job's process through /proc")
 def test_grid_with_submitit_local_survives_preemption(tmp_path):
-    pytest.importorskip("hydra_plugins.hydra_submitit_launcher")
+    import hydra_plugins.hydra_submitit_launcher  # noqa: F401
     results = tmp_path / "results"
     command = [sys.executable, "-m", "benchmark.cli", "suite", "scale=smoke", "suites=halfcheetah", "methods=ft1",
                "learners=sac", *TINY, "scale.checkpoint_every=50", f"results_dir={results}",
