@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Sequence
 
 from hydra import compose, initialize_config_module
@@ -23,6 +24,7 @@ from envs.catalog import get_scenario, scenario_names
 from envs.task import Scenario, Task
 
 HARNESS_VERSION = "0.1.0"
+CONF_DIR = Path(__file__).resolve().parent / "conf"
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class ScaleConfig:
     checkpoint_every: int = MISSING
     seeds: int = MISSING
     steps_per_task: int | None = None  # overrides every task's budget at this scale (a quick look, a test)
+    learner_overrides: dict[str, Any] = field(default_factory=dict)  # learner settings this scale imposes
 
 
 @dataclass
@@ -116,14 +119,20 @@ def _check_group_choice(group: str, value: str | None, allowed: list[str]) -> No
 
 
 def scenario_overrides(overrides: Sequence[str]) -> list[str]:
-    """The scenario's own hyperparameters (e.g. Rewire's per-scenario SAC settings), as overrides.
+    """The scenario's and the scale's own hyperparameters, as overrides placed before the user's.
 
-    They go before the user's overrides, so anything the user sets explicitly wins.
+    A scenario carries its paper's settings (e.g. Rewire's per-scenario SAC); a scale may shrink
+    the learner (smoke proves the pipeline in seconds, not the numbers). Order: scenario, scale,
+    then the user's overrides, so anything set explicitly on the command line wins.
     """
     scenario = get_scenario(_value(overrides, "suite") or "halfcheetah")
     method, learner = _value(overrides, "method") or "ft1", _value(overrides, "learner") or "sac"
     extra = [f"learner.{k}={_hydra_literal(v)}" for k, v in scenario.learner_overrides.get(learner, {}).items()]
     extra += [f"method.{k}={_hydra_literal(v)}" for k, v in scenario.method_overrides.get(method, {}).items()]
+    scale_file = CONF_DIR / "scale" / f"{_value(overrides, 'scale') or 'smoke'}.yaml"
+    if scale_file.is_file():
+        learner_sizes = OmegaConf.to_container(OmegaConf.load(scale_file)).get("learner_overrides") or {}
+        extra += [f"learner.{k}={_hydra_literal(v)}" for k, v in learner_sizes.items()]
     return extra
 
 
