@@ -234,6 +234,7 @@ class Learner:
             "rng": self.rng.state_dict(),
             "counters": {"task_index": self.task_index, "env_steps": self.env_steps, "updates": self.updates},
             "extra": self.extra_state(),
+            "last_grad_norms": {role: norm.clone() for role, norm in self.last_grad_norms.items()},
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -247,3 +248,4 @@ class Learner:
         self.rng.load_state_dict(state["rng"])
         counters = state["counters"]
         self.task_index, self.env_steps, self.updates = counters["task_index"], counters["env_steps"], counters["updates"]
+        self.last_grad_norms = dict(state.get("last_grad_norms", {}))
