@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import platform
 import subprocess
+import warnings
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -72,7 +73,9 @@ def _reference_curves(config: RunConfig, source: str | None, reference: np.ndarr
         return None
     for ref in find_records(config.results_dir, run_id=source.split(":", 1)[1]):
         curves = returns_matrix(ref["curves"]["returns"], len(ref["seeds"])) / reference
-        return np.nanmean(curves, axis=0), np.array(ref["curves"]["steps"])
+        with warnings.catch_warnings():  # unseen tasks are NaN for every seed: their mean stays NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return np.nanmean(curves, axis=0), np.array(ref["curves"]["steps"])
     return None
 
 
