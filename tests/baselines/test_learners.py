@@ -8,19 +8,10 @@ import torch
 from baselines.sac import SAC, SACConfig, squashed_gaussian
 from baselines.td3 import TD3, TD3Config
 from methods.ft1 import FT1
+from tests.transitions import fill
 
 OBS, ACT = 5, 2
 LEARNERS = [(SAC, SACConfig(hidden=(16, 16), batch_size=8)), (TD3, TD3Config(hidden=(16, 16), batch_size=8))]
-
-
-def fill(learner, seeds, steps=40):
-    """Transitions that depend only on the seed, so any subset of seeds sees the same data."""
-    for t in range(steps):
-        rows = [torch.Generator().manual_seed(1000 * s + t) for s in seeds]
-        draw = lambda n: torch.stack([torch.randn(n, generator=g) for g in rows])
-        obs, next_obs, action, reward = draw(OBS), draw(OBS), draw(ACT).tanh(), draw(1)[:, 0]
-        done = torch.zeros(len(seeds), dtype=torch.bool)
-        learner.observe(obs, action, reward, next_obs, done, done)
 
 
 @pytest.mark.parametrize("cls,config", LEARNERS)

@@ -7,7 +7,8 @@ from baselines.sac import SAC, SACConfig
 from methods.ft_l2 import FTL2, l2_to_anchor
 from methods.ft_n import FTN
 from methods.sac_n import SACN
-from tests.baselines.test_learners import ACT, OBS, fill
+from tests.baselines.test_learners import ACT, OBS
+from tests.transitions import fill
 
 CONFIG = SACConfig(hidden=(8, 8), batch_size=4)
 

@@ -8,6 +8,7 @@ from baselines.seed_rng import SeedRNG
 from baselines.td3 import TD3, TD3Config
 from benchmark.metrics.plasticity import hidden_activations
 from methods.layernorm import LayerNorm, LayerNormMLP
+from tests.transitions import fill
 
 OBS, ACT = 4, 2
 
@@ -48,14 +49,6 @@ def test_method_builds_layernorm_actor_critic_and_targets():
     assert all(isinstance(q, LayerNormMLP) for q in (nets["critic"].q1, nets["critic"].q2, nets["critic_target"].q1))
     only_critic = TD3(TD3Config(hidden=(8, 8)), OBS, ACT, [0], LayerNorm(LayerNorm.Config(roles=("critic",))))
     assert type(only_critic.networks["actor"]) is BatchedMLP
-
-
-def fill(learner, seeds, steps=40):
-    for t in range(steps):
-        rows = [torch.Generator().manual_seed(1000 * s + t) for s in seeds]
-        draw = lambda n: torch.stack([torch.randn(n, generator=g) for g in rows])
-        done = torch.zeros(len(seeds), dtype=torch.bool)
-        learner.observe(draw(OBS), draw(ACT).tanh(), draw(1)[:, 0], draw(OBS), done, done)
 
 
 @pytest.mark.parametrize("cls,config", [(SAC, SACConfig(hidden=(16, 16), batch_size=8)),

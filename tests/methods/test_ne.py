@@ -11,16 +11,9 @@ from baselines.td3 import TD3, TD3Config
 from methods.ne import NE
 from methods.ne_topology import (code_gate, cosine_grow_rate, erdos_renyi_densities, grow_connections, initial_mask,
                                  review_indices)
+from tests.transitions import fill
 
 OBS, ACT = 4, 2
-
-
-def fill(learner, seeds, steps=40):
-    for t in range(steps):
-        rows = [torch.Generator().manual_seed(1000 * s + t) for s in seeds]
-        draw = lambda n: torch.stack([torch.randn(n, generator=g) for g in rows])
-        done = torch.zeros(len(seeds), dtype=torch.bool)
-        learner.observe(draw(OBS), draw(ACT).tanh(), draw(1)[:, 0], draw(OBS), done, done)
 
 
 def make(config, seeds=(0, 1), cls=TD3, learner_config=None):

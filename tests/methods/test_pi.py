@@ -9,17 +9,10 @@ from baselines.seed_rng import SeedRNG
 from baselines.td3 import TD3, TD3Config
 from benchmark.registry import get_method
 from methods.pi import InjectableMLP, PlasticityInjection, injectable_modules
+from tests.transitions import fill
 
 OBS, ACT = 4, 2
 NEVER = 10**9
-
-
-def fill(learner, seeds, steps=40):
-    for t in range(steps):
-        rows = [torch.Generator().manual_seed(1000 * s + t) for s in seeds]
-        draw = lambda n: torch.stack([torch.randn(n, generator=g) for g in rows])
-        done = torch.zeros(len(seeds), dtype=torch.bool)
-        learner.observe(draw(OBS), draw(ACT).tanh(), draw(1)[:, 0], draw(OBS), done, done)
 
 
 def make(cls=TD3, seeds=(0, 1), updates=3, **pi):

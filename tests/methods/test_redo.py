@@ -9,6 +9,7 @@ from baselines.sac import SAC, SACConfig
 from baselines.seed_rng import SeedRNG
 from baselines.td3 import TD3, TD3Config
 from methods.redo import ReDo, recycle_dormant
+from tests.transitions import fill
 
 OBS, ACT = 4, 2
 
@@ -74,14 +75,6 @@ def test_schedule_counts_gradient_steps():
     assert [t for t in range(0, 4001, 500) if method.due(t)] == [1000, 2000]
     with pytest.raises(ValueError):
         ReDo(ReDo.Config(period=0))
-
-
-def fill(learner, seeds, steps=40):
-    for t in range(steps):
-        rows = [torch.Generator().manual_seed(1000 * s + t) for s in seeds]
-        draw = lambda n: torch.stack([torch.randn(n, generator=g) for g in rows])
-        done = torch.zeros(len(seeds), dtype=torch.bool)
-        learner.observe(draw(OBS), draw(ACT).tanh(), draw(1)[:, 0], draw(OBS), done, done)
 
 
 def train(cls, config, seeds, updates=6):

@@ -8,16 +8,9 @@ import torch
 from baselines.sac import SAC, SACConfig
 from baselines.td3 import TD3, TD3Config
 from methods.reset import Reset
+from tests.transitions import fill
 
 OBS, ACT = 4, 2
-
-
-def fill(learner, seeds, steps=40):
-    for t in range(steps):
-        rows = [torch.Generator().manual_seed(1000 * s + t) for s in seeds]
-        draw = lambda n: torch.stack([torch.randn(n, generator=g) for g in rows])
-        done = torch.zeros(len(seeds), dtype=torch.bool)
-        learner.observe(draw(OBS), draw(ACT).tanh(), draw(1)[:, 0], draw(OBS), done, done)
 
 
 def trained(cls, config, method, seeds=(0, 1), updates=4):
