@@ -100,7 +100,7 @@ def cmd_leaderboard(args: Sequence[str]) -> None:
 def cmd_perf(args: Sequence[str]) -> None:
     from benchmark.perf import main as perf_main
 
-    perf_main(split_options(args, {"learner", "seeds", "vs", "steps", "device", "env"}))
+    perf_main(split_options(args, {"learner", "seeds", "vs", "steps", "device", "env", "methods", "events"}))
 
 
 def cmd_new_method(args: Sequence[str]) -> None:

@@ -6,6 +6,12 @@ What is timed, per configuration (one update per environment step, as SAC/TD3 tr
   3. `steps` calls of `update()` alone on the now-filled buffer; timed ("update only").
 SB3 trains one seed per process, so the fair comparison is seed-steps/s (env steps/s x S).
 
+With `methods=a,b` each listed method is plugged into our learner and measured the same way, one row
+per (method, S), next to plain fine-tuning (ft1, always measured): "cost vs ft1" is seconds per env
+step with the method over seconds per env step with ft1 at the same S. Methods keep their default
+configs, whose event periods (ReDo every 1,000 updates, Reset every 200k env steps, ...) may not
+fire in a short window; `events=dense` shortens every event period so events fire while timed.
+
 Each configuration runs in a fresh spawned process: peak RSS (`ru_maxrss`) is a process-wide
 high-water mark that cannot be reset, so rows measured in one process would share a peak.
 """
@@ -30,7 +36,15 @@ DEFAULT_STEPS = 300
 DEFAULT_ENV = "HalfCheetah-v5"
 VS_CHOICES = ("sb3",)
 DEVICES = ("cpu", "cuda")
-OPTION_KEYS = ("learner", "seeds", "vs", "steps", "device", "env")
+EVENTS_CHOICES = ("dense",)
+OPTION_KEYS = ("learner", "seeds", "vs", "steps", "device", "env", "methods", "events")
+BASELINE_METHOD = "ft1"
+DENSE_EVENTS = 4
+"""events=dense: periodic events fire about this many times in each timed phase."""
+DENSE_PERIOD_FIELDS = ("period", "grow_interval")
+"""Config fields counted in updates or env steps (redo/reset `period`, ne `grow_interval`): set to steps // DENSE_EVENTS."""
+DENSE_STEP_FIELDS = ("injection_step",)
+"""Config fields naming one global env step (pi `injection_step`): set to the middle of the timed window."""
 SB3_INSTALL = "pip install 'plasticbench[sb3]'"
 
 
@@ -44,6 +58,8 @@ class PerfOptions:
     steps: int = DEFAULT_STEPS
     device: str = "cpu"
     env: str = DEFAULT_ENV
+    methods: tuple[str, ...] = ()
+    events: str | None = None
 
 
 # ----- input checks (all before any work) ----------------------------------------------------
@@ -100,7 +116,53 @@ def parse_options(options: dict[str, str]) -> PerfOptions:
     if env not in _env_ids():
         raise ValueError(f"unknown env={env!r}; allowed: {', '.join(_env_ids())}")
     steps = _positive_int("steps", options["steps"]) if "steps" in options else DEFAULT_STEPS
-    return PerfOptions(learner, _seed_counts(options["seeds"]), vs, steps, device, env)
+    methods = _method_names(options["methods"], learner) if "methods" in options else ()
+    events = options.get("events") or None
+    if events is not None and events not in EVENTS_CHOICES:
+        raise ValueError(f"unknown events={events!r}; allowed: {', '.join(EVENTS_CHOICES)}")
+    if events is not None and not methods:
+        raise ValueError(f"events={events} applies to methods=a,b,...; add methods=NAME (allowed: {', '.join(_all_methods())})")
+    return PerfOptions(learner, _seed_counts(options["seeds"]), vs, steps, device, env, methods, events)
+
+
+def _all_methods() -> list[str]:
+    from benchmark.registry import method_names
+
+    return method_names()
+
+
+def _method_names(value: str, learner: str) -> tuple[str, ...]:
+    """The listed methods, each registered and declaring `learner`; duplicates dropped, order kept."""
+    from benchmark.registry import get_method
+
+    names = [p.strip() for p in value.strip("[]").split(",") if p.strip()]
+    if not names:
+        raise ValueError(f"methods={value!r} must be a comma-separated list of method names; allowed: {', '.join(_all_methods())}")
+    for name in names:
+        if name not in _all_methods():
+            raise ValueError(f"unknown method {name!r} in methods=; allowed: {', '.join(_all_methods())}")
+        if learner not in get_method(name).learners:
+            fits = [m for m in _all_methods() if learner in get_method(m).learners]
+            raise ValueError(f"method {name!r} does not support learner {learner!r} (it supports: "
+                             f"{', '.join(sorted(get_method(name).learners))}); allowed with {learner}: {', '.join(fits)}")
+    return tuple(dict.fromkeys(names))
+
+
+def dense_params(method: str, steps: int) -> dict[str, int]:
+    """Config overrides that make `method`'s structural events fire inside the timed window.
+
+    Periods (redo `period` in updates, reset `period` in env steps, ne `grow_interval` in network
+    steps) become steps // DENSE_EVENTS; pi's one `injection_step` (a global env step) lands in the
+    middle of the timed train phase, after the WARMUP_STEPS untimed steps. Reset and pi key on env
+    steps, so they fire in the train phase only, never in the update-only phase.
+    """
+    from benchmark.registry import get_method
+
+    fields = {f.name for f in dataclasses.fields(get_method(method).Config)}
+    period = max(1, steps // DENSE_EVENTS)
+    params = {name: period for name in DENSE_PERIOD_FIELDS if name in fields}
+    params.update({name: WARMUP_STEPS + max(1, steps // 2) for name in DENSE_STEP_FIELDS if name in fields})
+    return params
 
 
 # ----- measurements ---------------------------------------------------------------------------
@@ -140,14 +202,15 @@ def _result(impl: str, learner: str, seeds: int, steps: int, device: torch.devic
             "update_ms": 1e3 * update_s / steps, "peak_memory_mib": peak, "memory_kind": memory_kind}
 
 
-def measure(learner: str, seeds: int, steps: int, device: str, env: str = DEFAULT_ENV) -> dict[str, Any]:
-    """Throughput of our `learner` training `seeds` seeds at once on `env` (see the module docstring).
+def measure(learner: str, seeds: int, steps: int, device: str, env: str = DEFAULT_ENV,
+            method: str = BASELINE_METHOD, method_params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Throughput of our `learner` training `seeds` seeds at once on `env` (see the module docstring),
+    with `method` (default ft1: plain fine-tuning) built from its Config with `method_params`.
 
     Peak memory is the calling process's; `main` calls this in a fresh process per row.
     """
-    from benchmark.registry import get_learner
+    from benchmark.registry import get_learner, get_method
     from envs.vector import SeedVectorEnv
-    from methods.ft1 import FT1
 
     torch_device = torch.device(device)
     if torch_device.type == "cuda":
@@ -156,7 +219,9 @@ def measure(learner: str, seeds: int, steps: int, device: str, env: str = DEFAUL
     # capacity = every transition this measurement adds, as the run loop caps it at the longest task
     config = dataclasses.replace(cls.Config(), buffer_size=WARMUP_STEPS + steps)
     vec = SeedVectorEnv(_task(env), list(range(seeds)), None, torch_device)
-    agent = cls(config, vec.obs_dim, vec.act_dim, seeds=list(range(seeds)), method=FT1(), num_tasks=1,
+    method_cls = get_method(method)
+    plugged = method_cls(method_cls.Config(**(method_params or {})))
+    agent = cls(config, vec.obs_dim, vec.act_dim, seeds=list(range(seeds)), method=plugged, num_tasks=1,
                 device=torch_device)
     obs = vec.reset()
 
@@ -175,7 +240,8 @@ def measure(learner: str, seeds: int, steps: int, device: str, env: str = DEFAUL
     train_s = _timed(train_step, steps, torch_device)
     update_s = _timed(agent.update, steps, torch_device)
     vec.close()
-    return _result("plasticbench", learner, seeds, steps, torch_device, env, train_s, update_s)
+    row = _result("plasticbench", learner, seeds, steps, torch_device, env, train_s, update_s)
+    return {**row, "method": method, "method_params": dict(method_params or {})}
 
 
 # ----- Stable-Baselines3, with our hyperparameters ---------------------------------------------
@@ -256,18 +322,49 @@ def format_table(rows: list[dict[str, Any]]) -> str:
                                for i, (cell, w) in enumerate(zip(line, widths))) for line in [header, *lines])
 
 
+def format_method_table(rows: list[dict[str, Any]]) -> str:
+    """One line per (method, S); `cost vs ft1` = seconds per env step with the method / with ft1 at that S."""
+    base = {r["seeds"]: r for r in rows if r["method"] == BASELINE_METHOD}
+    header = ("method", "learner", "S", "env steps/s", "update only ms", "peak MiB", "cost vs ft1", "overrides")
+    lines = []
+    for r in rows:
+        ft1 = base.get(r["seeds"])
+        cost = f"{ft1['env_steps_per_s'] / r['env_steps_per_s']:.2f}x" if ft1 else "-"
+        overrides = ",".join(f"{k}={v}" for k, v in r.get("method_params", {}).items()) or "defaults"
+        lines.append((r["method"], r["learner"], str(r["seeds"]), f"{r['env_steps_per_s']:.1f}", f"{r['update_ms']:.2f}",
+                      f"{r['peak_memory_mib']:.0f} {r['memory_kind']}", cost, overrides))
+    widths = [max(len(line[i]) for line in [header, *lines]) for i in range(len(header))]
+    left = {0, 1, 7}
+    return "\n".join("  ".join(cell.ljust(w) if i in left else cell.rjust(w)
+                               for i, (cell, w) in enumerate(zip(line, widths))).rstrip() for line in [header, *lines])
+
+
 def main(options: dict[str, str]) -> list[dict[str, Any]]:
     """`plasticbench perf`: measure each S (and SB3 with vs=sb3), print the table, return the rows."""
     opts = parse_options(options)
     print(f"perf: {opts.learner} on {opts.env}, device {opts.device}, {WARMUP_STEPS} untimed random steps, "
           f"then {opts.steps} timed steps with one update each; update only = {opts.steps} updates on the "
           f"filled buffer; torch threads {torch.get_num_threads()}; one fresh process per row", flush=True)
-    jobs = [(f"plasticbench S={s}", measure, (opts.learner, s, opts.steps, opts.device, opts.env)) for s in opts.seeds]
+    if opts.methods:
+        if opts.events == "dense":
+            print(f"methods: events=dense, event periods set to steps//{DENSE_EVENTS} and pi's injection to the "
+                  f"middle of the timed window (see 'overrides'); cost vs ft1 = s per env step / ft1's", flush=True)
+        else:
+            print("methods: default configs; their event periods (e.g. redo every 1000 updates, reset every 200k env "
+                  f"steps) may not fire within {opts.steps} timed steps: add events=dense to time them; "
+                  "cost vs ft1 = s per env step / ft1's", flush=True)
+    methods = tuple(dict.fromkeys((BASELINE_METHOD, *opts.methods))) if opts.methods else (BASELINE_METHOD,)
+    jobs = [(f"plasticbench {m} S={s}" if opts.methods else f"plasticbench S={s}", measure,
+             (opts.learner, s, opts.steps, opts.device, opts.env, m,
+              dense_params(m, opts.steps) if opts.events == "dense" else {}))
+            for m in methods for s in opts.seeds]
     if opts.vs == "sb3":
         jobs.append(("sb3 S=1", measure_sb3, (opts.learner, opts.steps, opts.env)))
     rows = []
     for label, fn, args in jobs:
         print(f"  measuring {label} ...", flush=True)
         rows.append(in_fresh_process(fn, *args))
-    print(format_table(rows))
+    print(format_table([r for r in rows if r.get("method", BASELINE_METHOD) == BASELINE_METHOD]))
+    if opts.methods:
+        print(format_method_table([r for r in rows if r["impl"] == "plasticbench"]))
     return rows

@@ -68,6 +68,10 @@ GOOD = {"learner": "sac", "seeds": "1,8"}
     ({"device": "tpu"}, "device='tpu'; allowed: cpu, cuda"),
     ({"env": "Pong-v5"}, "env='Pong-v5'; allowed: Ant-v5, HalfCheetah-v5"),
     ({"speed": "fast"}, "['speed']; allowed: learner, seeds"),
+    ({"methods": "ft1,nope"}, "unknown method 'nope' in methods=; allowed: ft1,"),
+    ({"methods": ""}, "methods='' must be a comma-separated list of method names; allowed: ft1,"),
+    ({"methods": "redo", "events": "sparse"}, "events='sparse'; allowed: dense"),
+    ({"events": "dense"}, "events=dense applies to methods=a,b,...; add methods=NAME (allowed: ft1,"),
 ])
 def test_bad_input_names_the_value_and_the_allowed_ones_before_any_work(monkeypatch, override, message):
     monkeypatch.setattr(perf, "in_fresh_process", lambda *a: pytest.fail("work started before the input was checked"))
@@ -81,3 +85,56 @@ def test_missing_sb3_gives_the_install_command(monkeypatch):
     monkeypatch.setattr(perf, "in_fresh_process", lambda *a: pytest.fail("work started before the input was checked"))
     with pytest.raises(ValueError, match=re.escape("pip install 'plasticbench[sb3]'")):
         perf.main({**GOOD, "vs": "sb3"})
+
+
+def test_methods_print_one_row_per_method_with_cost_vs_ft1(capsys, monkeypatch):
+    monkeypatch.setattr(perf, "in_fresh_process", lambda fn, *args: fn(*args))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        rows = perf.main({"learner": "sac", "seeds": "1", "steps": "3", "methods": "ft1,redo"})
+    finally:
+        torch.set_num_threads(threads)
+    out = capsys.readouterr().out
+    assert "may not fire within 3 timed steps" in out  # default periods, said in the header
+    lines = out.splitlines()
+    header = next(line for line in lines if line.startswith("method "))
+    assert "cost vs ft1" in header
+    table = [line.split() for line in lines if line.startswith(("ft1 ", "redo "))]
+    assert [cells[:3] for cells in table] == [["ft1", "sac", "1"], ["redo", "sac", "1"]]  # ft1 once, not twice
+    assert table[0][-2:] == ["1.00x", "defaults"]  # cost vs ft1, overrides
+    assert table[1][-1] == "defaults" and re.fullmatch(r"\d+\.\d\dx", table[1][-2])
+    assert [(r["method"], r["method_params"]) for r in rows] == [("ft1", {}), ("redo", {})]
+
+
+def test_method_cost_is_seconds_per_step_over_ft1s_at_the_same_seed_count():
+    rows = [{**_row("plasticbench", s, eps * s), "method": m, "method_params": p}
+            for m, s, eps, p in [("ft1", 1, 100.0, {}), ("ft1", 8, 40.0, {}), ("redo", 1, 50.0, {"period": 2}),
+                                 ("redo", 8, 40.0, {"period": 2})]]
+    lines = perf.format_method_table(rows).splitlines()
+    assert [line.split()[-2:] for line in lines[1:]] == [["1.00x", "defaults"], ["1.00x", "defaults"],
+                                                         ["2.00x", "period=2"], ["1.00x", "period=2"]]
+
+
+def test_dense_events_land_in_the_timed_window():
+    assert perf.dense_params("redo", 20) == {"period": 5}
+    assert perf.dense_params("reset", 20) == {"period": 5}
+    assert perf.dense_params("ne", 20) == {"grow_interval": 5}
+    assert perf.dense_params("pi", 20) == {"injection_step": perf.WARMUP_STEPS + 10}
+    assert perf.dense_params("ft1", 20) == {} and perf.dense_params("redo", 2) == {"period": 1}
+
+
+def test_method_incompatible_with_the_learner_names_the_allowed_ones(monkeypatch):
+    from benchmark import registry
+    from methods.base import Method
+
+    class TD3Only(Method):
+        name, learners, settings = "td3_only", frozenset({"td3"}), frozenset({"online"})
+
+    registry.method_names()  # discover the built-ins before adding the fake
+    monkeypatch.setitem(registry._METHODS, "td3_only", TD3Only)
+    monkeypatch.setattr(perf, "in_fresh_process", lambda *a: pytest.fail("work started before the input was checked"))
+    with pytest.raises(ValueError, match=re.escape("method 'td3_only' does not support learner 'sac' (it supports: td3); "
+                                                   "allowed with sac: ft1,")) as error:
+        perf.main({**GOOD, "methods": "redo,td3_only"})
+    assert "td3_only" not in str(error.value).split("allowed with sac:")[1]
