@@ -20,7 +20,7 @@ from baselines.learner import Learner
 from benchmark import registry
 from benchmark.config import RunConfig
 from benchmark.metrics.plasticity import plasticity_snapshot, probe_batch
-from benchmark.record import build_record
+from benchmark.record import build_record, task_bounds
 from benchmark.store import RunStore
 from envs.evaluation import evaluate_policy
 from envs.task import Task
@@ -89,8 +89,9 @@ class Run:
         if self.store.has_checkpoint():
             self._restore(self.store.load_checkpoint())
         tasks = self.config.scenario.tasks
-        total = sum(self.config.budget(t) for t in tasks)
-        done = sum(self.config.budget(t) for t in tasks[: self.state.task]) + self.state.step_in_task
+        bounds = task_bounds(self.config)
+        total = bounds[-1][1]
+        done = (bounds[self.state.task][0] if self.state.task < len(tasks) else total) + self.state.step_in_task
         with tqdm(total=total, initial=done, desc=f"{self.config.method}/{self.config.learner}/{self.config.suite}",
                   unit="step", disable=not self.progress, leave=False) as bar:
             while self.state.task < len(tasks):
@@ -141,9 +142,8 @@ class Run:
         return result.obs
 
     def _evaluate(self, task: Task) -> None:
-        tasks = self.config.scenario.tasks
-        before = sum(self.config.budget(t) for t in tasks[: task.index])
-        self.state.eval_steps.append(before + self.state.step_in_task)
+        task_start = task_bounds(self.config)[task.index][0]
+        self.state.eval_steps.append(task_start + self.state.step_in_task)
         self.state.eval_returns.append(evaluate_seen_tasks(self.config, self.learner, self.method, task.index))
         # Probe: a uniform sample of the current buffer from its own stream keyed by the evaluation's
         # index, so logging never moves the learner's RNG and a resumed run probes the same batch.
