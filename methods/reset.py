@@ -79,7 +79,7 @@ class Reset(Method):
         self.resets, self.last_reset_step = 0, 0
 
     def due(self, env_steps: int) -> bool:
-        """Once per multiple of `period` env steps (after_update may run several times per env step)."""
+        """Once per multiple of `period` env steps."""
         cfg = self.config
         return (env_steps > 0 and env_steps % cfg.period == 0 and env_steps != self.last_reset_step
                 and (cfg.max_resets is None or self.resets < cfg.max_resets))
@@ -93,10 +93,18 @@ class Reset(Method):
             if temperature is not None:
                 temperature.state.clear()
 
-    def after_update(self, ctx) -> None:
-        if self.due(ctx.env_steps):
+    def act(self, ctx, obs, explore):
+        """Reset just before the first training step that follows each multiple of `period`.
+
+        Triggering here rather than after the update at that step means a reset only happens when
+        training goes on after it: with period 200k and a 1M budget the fifth reset would otherwise
+        land on the last step and the final evaluation would meet a fresh agent. Returns None, so
+        the learner's own policy acts.
+        """
+        if explore and self.due(ctx.env_steps):
             self.reset(ctx, self.config.last_layers)
             self.resets, self.last_reset_step = self.resets + 1, ctx.env_steps
+        return None
 
     def on_task_start(self, ctx, task) -> None:
         if self.config.reset_on_task_start and task.index > 0:

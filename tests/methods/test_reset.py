@@ -76,8 +76,9 @@ def test_schedule_counts_env_steps_once_each_and_honours_max_resets():
     method = Reset(Reset.Config(period=100, max_resets=2))
     calls = []
     method.reset = lambda ctx, last_layers: calls.append(ctx.env_steps)
-    for env_steps in [50, 100, 100, 100, 150, 200, 300]:  # three updates at env step 100
-        method.after_update(SimpleNamespace(env_steps=env_steps))
+    for env_steps in [50, 100, 100, 150, 200, 300]:  # asked twice at env step 100: one reset
+        method.act(SimpleNamespace(env_steps=env_steps), None, True)
+    method.act(SimpleNamespace(env_steps=400), None, False)  # evaluation never resets
     assert calls == [100, 200]
     with pytest.raises(ValueError):
         Reset(Reset.Config(period=0))
@@ -98,8 +99,9 @@ def test_task_switch_resets_everything_but_not_the_first_task():
 def test_two_seeds_in_one_learner_equal_two_single_seed_learners(cls, config, last_layers):
     def run(seeds):
         learner = trained(cls, config, Reset(Reset.Config(period=40, last_layers=last_layers)), seeds, updates=0)
+        learner.act(torch.zeros(len(seeds), OBS), explore=True)  # env step 40: resets once
         for _ in range(3):
-            learner.update()  # env step 40: resets once, then trains on
+            learner.update()  # then trains on
         return learner
 
     batched = run([0, 1])
