@@ -13,7 +13,7 @@ from envs.evaluation import evaluate_policy
 def test_sac_improves_halfcheetah_over_a_random_policy(tmp_path):
     config = load_run_config(["method=ft1", "learner=sac", "suite=halfcheetah", "scale=short", "seeds=2",
                               f"results_dir={tmp_path}", "scale.eval_every=10000", "scale.eval_episodes=2",
-                              "scale.learning_starts=2000", "scale.steps_per_task=20000"])
+                              "scale.learning_starts=2000", "scale.steps_per_task=40000"])
     record = run(config, progress=False)
     task = get_scenario("halfcheetah").tasks[0]
     gen = torch.Generator().manual_seed(0)
