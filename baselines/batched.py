@@ -82,6 +82,11 @@ class BatchedMLP(nn.Module):
             layer.reset_parameters(rng, seeds)
 
 
+def batched_mlps(network: nn.Module) -> list[BatchedMLP]:
+    """The per-seed MLPs inside a role's network (the actor itself; a twin critic's Q1 and Q2), in module order."""
+    return [m for m in network.modules() if isinstance(m, BatchedMLP)]
+
+
 def params_per_seed(module: nn.Module) -> int:
     """Parameter count of one seed's copy of `module` (every tensor's leading axis is the seed)."""
     return sum(p[0].numel() for p in module.parameters())

@@ -23,7 +23,8 @@ from benchmark.registry import register_method
 from methods.base import Method
 from methods.ne_topology import (code_gate, cosine_grow_rate, erdos_renyi_densities, grow_connections, initial_mask,
                                  neurons_to_prune, review_indices, top_k_mask)
-from methods.redo import batched_mlps, zero_adam_moments
+from baselines.batched import batched_mlps
+from methods.redo import zero_adam_moments
 
 PRUNE_MODES = ("dormant_neuron", "weight_magnitude")
 ER_MODES = ("code_gate", "dormant_slope")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from baselines.batched import BatchedLinear, BatchedMLP
+from baselines.batched import BatchedLinear, BatchedMLP, batched_mlps
 from baselines.seed_rng import SeedRNG
 from benchmark.metrics.plasticity import dormant_masks, hidden_activations
 from benchmark.registry import register_method
@@ -76,11 +76,6 @@ def recycle_dormant(mlp: BatchedMLP, x: torch.Tensor, tau: float, rng: SeedRNG,
         for target in targets:
             recycle_neurons(target.layers[index], target.layers[index + 1], dormant, fresh)
     return sum(m.sum(dim=1) for m in masks)
-
-
-def batched_mlps(network: nn.Module) -> list[BatchedMLP]:
-    """The per-seed MLPs inside a role's network (the actor itself; a twin critic's Q1 and Q2)."""
-    return [m for m in network.modules() if isinstance(m, BatchedMLP)]
 
 
 @register_method("redo", settings={"online", "continual"}, learners={"sac", "td3"})

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from baselines.batched import BatchedMLP
+from baselines.batched import batched_mlps
 from benchmark.registry import register_method
 from methods.base import Method
 
@@ -25,7 +25,7 @@ def reset_modules(network: nn.Module, last_layers: int) -> list[nn.Module]:
     """The modules a reset re-draws: the whole network (0), else the last k linear layers of each MLP in it."""
     if last_layers == 0:
         return [network]
-    mlps = [m for m in network.modules() if isinstance(m, BatchedMLP)]
+    mlps = batched_mlps(network)
     return [layer for mlp in mlps for layer in mlp.layers[-last_layers:]]
 
 
