@@ -26,6 +26,7 @@ import numpy as np
 
 from envs.mujoco import BACKEND, FAMILY, make_gymnasium_env
 from envs.task import Scenario, Task
+from envs.vector import scale_to_bounds
 
 CYCLE_ENV_IDS: tuple[str, ...] = ("HalfCheetah-v5", "Humanoid-v5", "Ant-v5", "Hopper-v5")
 """NE §5.2 order (scenarios.md §3.1); -v5 as every MuJoCo suite here (envs/mujoco.py)."""
@@ -71,13 +72,9 @@ class FirstActionComponents(gymnasium.ActionWrapper):
         self.action_space = gymnasium.spaces.Box(-1.0, 1.0, (act_dim,), dtype=inner.dtype)
         self._used = inner.shape[0]
         self._low, self._high = inner.low.astype(np.float64), inner.high.astype(np.float64)
-        self._symmetric = bool(np.array_equal(self._low, -self._high))
 
     def action(self, action: np.ndarray) -> np.ndarray:
-        a = np.clip(np.asarray(action, dtype=np.float64)[: self._used], -1.0, 1.0)
-        if self._symmetric:  # as envs/vector.py SeedEnv.scale_action
-            return a * self._high
-        return self._low + (a + 1.0) * 0.5 * (self._high - self._low)
+        return scale_to_bounds(np.asarray(action)[: self._used], self._low, self._high)
 
 
 def make_padded_env(env_id: str, max_episode_steps: int | None = None) -> gymnasium.Env:

@@ -46,6 +46,15 @@ def _find_time_limit(env: gymnasium.Env) -> gymnasium.wrappers.TimeLimit | None:
     return None
 
 
+def scale_to_bounds(action: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Clip to [-1, 1] and map onto [low, high]: a * high for symmetric bounds (so -a maps to exactly
+    minus the scaled a), the affine map otherwise."""
+    a = np.clip(np.asarray(action, dtype=np.float64), -1.0, 1.0)
+    if np.array_equal(low, -high):
+        return a * high
+    return low + (a + 1.0) * 0.5 * (high - low)
+
+
 class SeedEnv:
     """One environment of one seed: seeded first reset, action scaling, running return, exact state.
 
@@ -60,7 +69,6 @@ class SeedEnv:
         self.reset_seed = env_seed(seed, seed_offset)
         self._seeded = False
         low, high = self.env.action_space.low.astype(np.float64), self.env.action_space.high.astype(np.float64)
-        self._symmetric = bool(np.array_equal(low, -high))
         self._low, self._high = low, high
         self.obs: np.ndarray | None = None  # [obs] float64, the observation to act on
         self.episode_return = 0.0
@@ -74,10 +82,7 @@ class SeedEnv:
         return self.obs
 
     def scale_action(self, action: np.ndarray) -> np.ndarray:
-        a = np.clip(np.asarray(action, dtype=np.float64), -1.0, 1.0)
-        if self._symmetric:
-            return a * self._high
-        return self._low + (a + 1.0) * 0.5 * (self._high - self._low)
+        return scale_to_bounds(action, self._low, self._high)
 
     def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool]:
         """(next_obs, reward, terminated, truncated); the caller decides whether to reset."""
