@@ -13,7 +13,7 @@ USAGE = """usage:
   plasticbench list methods|learners|suites
   plasticbench run method=NAME learner=NAME suite=NAME scale=smoke|short|paper seeds=N [results_dir=PATH] [device=cpu|cuda] [method.PARAM=VALUE ...]
   plasticbench suite scale=smoke|short|paper [suites=a,b] [methods=a,b] [learners=a,b] [results_dir=PATH] [seeds=N] [dry_run=true] [hydra/launcher=joblib|submitit_local|submitit_slurm|ray] [hydra.launcher.KEY=VALUE ...]
-  plasticbench leaderboard [results_dir=PATH] [output=PATH] [figures=PATH] [draw=true|false]
+  plasticbench leaderboard [results_dir=PATH] [output=PATH] [figures=PATH] [draw=true|false] [jobs=N]
   plasticbench perf learner=sac seeds=1,8 [vs=sb3] [steps=N] [device=cpu|cuda] [env=HalfCheetah-v5]
   plasticbench new-method NAME"""
 
@@ -86,14 +86,29 @@ def cmd_suite(args: Sequence[str]) -> None:
         print(f"suite done: {finished} of {len(the_plan.todo)} planned runs recorded")
 
 
+def _bool(key: str, value: str) -> bool:
+    if value.lower() not in ("true", "false"):
+        raise UsageError(f"{key} must be true or false, got {value!r}")
+    return value.lower() == "true"
+
+
+def _positive_int(key: str, value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise UsageError(f"{key} must be a positive integer, got {value!r}")
+    return int(value)
+
+
 def cmd_leaderboard(args: Sequence[str]) -> None:
     from benchmark.leaderboard import write_leaderboard
 
-    options = split_options(args, {"results_dir", "output", "figures", "draw"})
+    options = split_options(args, {"results_dir", "output", "figures", "draw", "jobs"})
+    draw = _bool("draw", options.get("draw", "true"))
+    jobs = _positive_int("jobs", options["jobs"]) if "jobs" in options else None
     results_dir = Path(options.get("results_dir", "results"))
+    if not results_dir.is_dir():
+        raise UsageError(f"results_dir {str(results_dir)!r} is not a directory")
     path = write_leaderboard(results_dir, Path(options.get("output", "leaderboard.md")),
-                             Path(options["figures"]) if "figures" in options else None,
-                             draw=options.get("draw", "true").lower() != "false")
+                             Path(options["figures"]) if "figures" in options else None, draw=draw, workers=jobs)
     print(f"wrote {path}")
 
 

@@ -22,12 +22,12 @@ import numpy as np
 from benchmark.config import RunConfig
 from benchmark.metrics.continual import continual_summary, model_size
 from benchmark.metrics.plasticity import FINAL_DORMANT_TAU
+from benchmark.record_loading import SCHEMA_VERSION
 from benchmark.store import find_records
 
 if TYPE_CHECKING:
     from benchmark.runner import RunState
 
-SCHEMA_VERSION = 1
 REFERENCE_METHOD = "sac_n"
 PACKAGES = ("plasticbench", "torch", "numpy", "gymnasium", "mujoco", "hydra-core", "rliable")
 

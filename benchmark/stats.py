@@ -15,6 +15,7 @@ interval of the aggregate over the resamples.
 
 from __future__ import annotations
 
+import functools
 from typing import Callable
 
 import numpy as np
@@ -84,6 +85,42 @@ def stratified_resamples(scores: np.ndarray, reps: int, rng: np.random.RandomSta
     return x[rows, np.arange(n_tasks)[None, None, :]]
 
 
+@functools.lru_cache(maxsize=4)
+def _seeded_rows(shapes: tuple[tuple[int, int], ...], reps: int, seed: int) -> tuple[np.ndarray, ...]:
+    """The row draws of ``RandomState(seed)`` for score matrices of ``shapes`` [runs, tasks], in turn.
+
+    Cached (read-only arrays) because every statistic of one leaderboard section resamples
+    matrices of the same shape with the same seed, and drawing was the costliest step of a
+    10,000-record regeneration. Equal to ``stratified_resamples``'s draws for the same rng.
+    """
+    rng = np.random.RandomState(seed)
+    out = []
+    for n_runs, n_tasks in shapes:
+        rows = rng.randint(0, n_runs, size=(reps, n_runs, n_tasks))
+        rows.flags.writeable = False
+        out.append(rows)
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=4)
+def _seeded_counts(shapes: tuple[tuple[int, int], ...], reps: int, seed: int) -> tuple[np.ndarray, ...]:
+    """How often each run is drawn in each resample, [reps, tasks, runs] per shape (same draws
+    as ``_seeded_rows``): a resample only re-weights the original runs."""
+    out = []
+    for (n_runs, n_tasks), rows in zip(shapes, _seeded_rows(shapes, reps, seed)):
+        flat = (np.arange(reps)[:, None, None] * n_tasks + np.arange(n_tasks)[None, None, :]) * n_runs + rows
+        counts = np.bincount(flat.ravel(), minlength=reps * n_tasks * n_runs).reshape(reps, n_tasks, n_runs)
+        counts = counts.astype(float)
+        counts.flags.writeable = False
+        out.append(counts)
+    return tuple(out)
+
+
+def _resamples(x: np.ndarray, reps: int, seed: int) -> np.ndarray:
+    (rows,) = _seeded_rows((x.shape,), reps, seed)
+    return x[rows, np.arange(x.shape[1])[None, None, :]]
+
+
 def interval_estimate(
     scores: np.ndarray,
     aggregate: Aggregate,
@@ -103,7 +140,7 @@ def interval_estimate(
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
     x = _as_matrix(scores)
     point = float(aggregate(x))
-    samples = stratified_resamples(x, reps, np.random.RandomState(seed))
+    samples = _resamples(x, reps, seed)
     batched = BATCHED.get(aggregate)
     stats = batched(samples) if batched else np.array([aggregate(s) for s in samples], dtype=float)
     tail = 100.0 * (1.0 - confidence) / 2.0
@@ -154,7 +191,7 @@ def interval_estimates(
     if reps < 1 or not 0.0 < confidence < 1.0:
         raise ValueError(f"need reps >= 1 and confidence in (0, 1), got reps={reps}, confidence={confidence}")
     x = _as_matrix(scores)
-    samples = stratified_resamples(x, reps, np.random.RandomState(seed))
+    samples = _resamples(x, reps, seed)
     out = {}
     for name, aggregate in aggregates.items():
         batched = BATCHED.get(aggregate)
@@ -177,25 +214,16 @@ def performance_profile_interval(
     ``create_performance_profile``: 2,000 resamples, 95%)."""
     x = _as_matrix(scores)
     taus = np.asarray(taus, dtype=float)
-    samples = stratified_resamples(x, reps, np.random.RandomState(seed)).reshape(reps, -1)  # [reps, runs*tasks]
-    # fraction > tau for every resample via sorted positions: count of entries > tau = n - searchsorted(right)
-    ordered = np.sort(samples, axis=1)
-    n = ordered.shape[1]
-    counts = np.stack([n - np.searchsorted(row, taus, side="right") for row in ordered])  # [reps, taus]
-    low, high = _percentile_interval(counts / n, confidence)
+    # count(score > tau) in a resample = the draw counts of the runs above tau summed: one matrix
+    # product for all resamples and taus instead of a sort per resample.
+    (counts,) = _seeded_counts((x.shape,), reps, seed)
+    counts = counts.reshape(reps, -1)  # [reps, tasks*runs]
+    above = (x.T.reshape(-1)[:, None] > taus[None, :]).astype(float)  # [tasks*runs, taus]
+    low, high = _percentile_interval(counts @ above / x.size, confidence)
     return performance_profile(x, taus), low, high
 
 
-def _draw_counts(n_runs: int, n_tasks: int, reps: int, rng: np.random.RandomState) -> np.ndarray:
-    """How often each run is drawn in each stratified resample: [reps, tasks, runs].
-
-    The same draws as ``stratified_resamples`` (one ``randint`` of shape [reps, runs, tasks])."""
-    rows = rng.randint(0, n_runs, size=(reps, n_runs, n_tasks))
-    flat = (np.arange(reps)[:, None, None] * n_tasks + np.arange(n_tasks)[None, None, :]) * n_runs + rows
-    return np.bincount(flat.ravel(), minlength=reps * n_tasks * n_runs).reshape(reps, n_tasks, n_runs).astype(float)
-
-
-def _poi_resampled(xm: np.ndarray, ym: np.ndarray, reps: int, rng: np.random.RandomState) -> np.ndarray:
+def _poi_resampled(xm: np.ndarray, ym: np.ndarray, reps: int, seed: int) -> np.ndarray:
     """P(X > Y) of ``reps`` independent stratified resamples of x and y -> [reps].
 
     A resample only re-weights the original runs, so U = c_x^T W c_y with W[i, j] = 1 if x_i > y_j,
@@ -203,7 +231,7 @@ def _poi_resampled(xm: np.ndarray, ym: np.ndarray, reps: int, rng: np.random.Ran
     resample.
     """
     (n_x, tasks), n_y = xm.shape, ym.shape[0]
-    cx, cy = _draw_counts(n_x, tasks, reps, rng), _draw_counts(n_y, tasks, reps, rng)  # [reps, tasks, n]
+    cx, cy = _seeded_counts((xm.shape, ym.shape), reps, seed)  # [reps, tasks, n]
     wins = np.zeros((reps, tasks))
     for m in range(tasks):
         w = (xm[:, m, None] > ym[None, :, m]) + 0.5 * (xm[:, m, None] == ym[None, :, m])  # [n_x, n_y]
@@ -218,5 +246,5 @@ def probability_of_improvement_interval(
     (rliable's ``StratifiedIndependentBootstrap``, §7)."""
     xm, ym = _as_matrix(x), _as_matrix(y)
     point = probability_of_improvement(xm, ym)
-    low, high = _percentile_interval(_poi_resampled(xm, ym, reps, np.random.RandomState(seed)), confidence)
+    low, high = _percentile_interval(_poi_resampled(xm, ym, reps, seed), confidence)
     return point, float(low), float(high)

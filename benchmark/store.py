@@ -13,18 +13,18 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
-import torch
-
 
 def atomic_write(path: Path, write: Callable[[Any], None], binary: bool = False) -> None:
     """Write through `write(file)` into a temp file beside `path`, then rename over it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb" if binary else "w") as handle:
+        text = {} if binary else {"encoding": "utf-8", "newline": "\n"}
+        with os.fdopen(fd, "wb" if binary else "w", **text) as handle:
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; records and the leaderboard are shared, tracked files
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -53,9 +53,13 @@ class RunStore:
         return self.checkpoint_path.is_file()
 
     def save_checkpoint(self, state: dict) -> None:
+        import torch  # here, not at the top: the leaderboard writes through this module without torch
+
         atomic_write(self.checkpoint_path, lambda f: torch.save(state, f), binary=True)
 
     def load_checkpoint(self) -> dict:
+        import torch
+
         return torch.load(self.checkpoint_path, map_location="cpu", weights_only=False)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmark.leaderboard import PLASTICITY_PANELS
 from benchmark.store import RunStore
 
 METHODS = ("ft1", "sac_n", "ft_l2", "ft_n", "ewc", "packnet", "reset", "redo")
@@ -43,7 +44,8 @@ def synthetic_record(index: int, seeds: int = 3, evals: int = 10) -> dict:
         "metrics": {"average_performance": scores, "forgetting": rng.rand(seeds).round(4).tolist(),
                     "forward_transfer": (rng.rand(seeds) - 0.5).round(4).tolist(),
                     "final_dormant_ratio": rng.rand(seeds).round(4).tolist()},
-        "plasticity": {"steps": steps, "dormant_ratio_tau0.1": rng.rand(evals, seeds).round(4).tolist()},
+        "plasticity": {"steps": steps, "curves": {name: rng.rand(evals, seeds).round(4).tolist()
+                                                  for name in PLASTICITY_PANELS}},
         "model_size": {"actor": 1.0 if method != "sac_n" else float(n_tasks), "actor_params": 1000,
                        "one_policy_params": 1000, "critic_params": 2000},
         "wall_time_s": round(float(10 + 5 * rng.rand()), 3),

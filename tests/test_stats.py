@@ -119,3 +119,21 @@ def test_interval_estimates_share_resamples_with_interval_estimate():
     both = interval_estimates(x, {"iqm": iqm, "median": median}, reps=300, seed=4)
     assert both["iqm"] == pytest.approx(interval_estimate(x, iqm, reps=300, seed=4))
     assert both["median"] == pytest.approx(interval_estimate(x, median, reps=300, seed=4))
+
+
+def test_bootstrap_shortcuts_equal_explicit_resampling():
+    """The profile and PoI bands re-weight the original runs by draw counts instead of building each
+    resample; they must equal the statistic computed on explicit stratified resamples (same draws)."""
+    from benchmark.stats import _poi_resampled, performance_profile, performance_profile_interval
+
+    rng = np.random.RandomState(7)
+    x, y = rng.rand(6, 3).round(1), rng.rand(4, 3).round(1)  # rounded: ties occur
+    taus = np.linspace(0.0, 1.0, 11)
+    _, low, high = performance_profile_interval(x, taus, reps=200, seed=3)
+    explicit = np.stack([performance_profile(s, taus) for s in stratified_resamples(x, 200, np.random.RandomState(3))])
+    assert np.allclose(low, np.percentile(explicit, 2.5, axis=0)) and np.allclose(high, np.percentile(explicit, 97.5, axis=0))
+
+    draws = np.random.RandomState(5)
+    xs, ys = stratified_resamples(x, 100, draws), stratified_resamples(y, 100, draws)
+    explicit_poi = [probability_of_improvement(a, b) for a, b in zip(xs, ys)]
+    assert np.allclose(_poi_resampled(x, y, 100, 5), explicit_poi)

@@ -24,6 +24,9 @@ def error_of(capsys, *argv):
     (["run", "device=tpu"], ["device='tpu'", "cpu, cuda"]),
     (["list", "widgets"], ["methods, learners, suites"]),
     (["leaderboard", "outptu=x.md"], ["unknown option 'outptu'", "output"]),
+    (["leaderboard", "draw=maybe"], ["draw must be true or false", "'maybe'"]),
+    (["leaderboard", "jobs=0"], ["jobs must be a positive integer", "'0'"]),
+    (["leaderboard", "results_dir=/nonexistent/results"], ["is not a directory", "/nonexistent/results"]),
     (["frobnicate"], ["unknown command 'frobnicate'"]),
 ])
 def test_bad_input_is_a_clear_error_before_any_work(capsys, tmp_path, argv, expected):
