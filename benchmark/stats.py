@@ -4,13 +4,15 @@ Formulas: metrics-benchmark.md §7 (after google-research/rliable, rliable/metri
 rliable/library.py; Agarwal et al. 2021). Every function takes a score matrix ``scores``
 [runs, tasks] of normalized scores; a 1-D array is read as [runs, 1] (one task).
 
-Why not call ``rliable.library.get_interval_estimates``: it imports ``arch.bootstrap``, and the
-installed arch 7.2 fails at import under pandas 3 (``deprecate_kwarg() missing ...
-'new_arg_name'``). The stratified percentile bootstrap is therefore implemented here, vectorized,
-drawing every index from one ``numpy.random.RandomState(seed)`` so a regenerated leaderboard is
+Why not call ``rliable.library.get_interval_estimates``: it imports ``arch.bootstrap``, and arch
+7.2 (the newest rliable 1.2 allows) fails at import under pandas 3 (``deprecate_kwarg() missing
+... 'new_arg_name'``), which a user's environment may well have; it also runs one Python call per
+resample. The stratified percentile bootstrap is therefore implemented here, vectorized, drawing
+every index from one ``numpy.random.RandomState(seed)`` so a regenerated leaderboard is
 byte-identical. It follows rliable's semantics: runs are resampled with replacement
 independently within each task (tasks are never resampled), and the interval is the percentile
-interval of the aggregate over the resamples.
+interval of the aggregate over the resamples. ``tests/test_stats.py`` checks the intervals against
+``rliable.library`` itself (the dev extra pins pandas < 3 for that) to Monte-Carlo error.
 """
 
 from __future__ import annotations

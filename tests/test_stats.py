@@ -137,3 +137,22 @@ def test_bootstrap_shortcuts_equal_explicit_resampling():
     xs, ys = stratified_resamples(x, 100, draws), stratified_resamples(y, 100, draws)
     explicit_poi = [probability_of_improvement(a, b) for a, b in zip(xs, ys)]
     assert np.allclose(_poi_resampled(x, y, 100, 5), explicit_poi)
+
+
+@pytest.mark.filterwarnings("ignore:random_state is deprecated:FutureWarning")  # arch's, under rliable
+def test_intervals_agree_with_rliable_library():
+    """Our stratified percentile bootstrap against rliable's own (arch's bootstrap, other draws):
+    with 5,000 resamples both estimate the same percentiles, so the bounds agree to Monte-Carlo error.
+    rliable.library needs arch 7 with pandas < 3 (the dev extra pins it); the leaderboard never does."""
+    import rliable.library as library  # the dev extra makes this importable: a failure here is a failure
+    from benchmark.stats import interval_estimates
+
+    x = np.random.RandomState(11).normal(1.0, 0.3, size=(10, 3))
+    ours = interval_estimates(x, {"IQM": iqm, "Mean": mean, "Optimality gap": optimality_gap}, reps=5000, seed=1)
+    aggregate = lambda s: np.array([rly_metrics.aggregate_iqm(s), rly_metrics.aggregate_mean(s),  # noqa: E731
+                                    rly_metrics.aggregate_optimality_gap(s)])
+    points, cis = library.get_interval_estimates({"m": x}, aggregate, reps=5000, random_state=np.random.RandomState(1))
+    for i, name in enumerate(ours):
+        point, low, high = ours[name]
+        assert point == pytest.approx(points["m"][i])
+        assert low == pytest.approx(cis["m"][0, i], abs=0.01) and high == pytest.approx(cis["m"][1, i], abs=0.01)
