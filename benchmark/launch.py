@@ -13,10 +13,13 @@ no-op. No state lives in the launcher.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
+from typing import Any
 
 import hydra
 from hydra.core.global_hydra import GlobalHydra
+from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 
@@ -47,8 +50,36 @@ def run_cell(overrides: list[str]) -> str:
     return run(config, progress=False)["run_id"]
 
 
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def job_threads(launcher: Any, cores: int) -> int | None:
+    """Torch threads for one job, from the launcher's own settings, or None to keep torch's default.
+
+    joblib runs n_jobs jobs side by side on this machine, and torch would give each of them every
+    core: on 2 cores two 2-thread jobs ran ~3x slower than two 1-thread jobs. submitit and Ray
+    say how many CPUs a job has (cpus_per_task, remote.num_cpus)."""
+    target = str(launcher.get("_target_", ""))
+    if "joblib" in target:
+        n_jobs = int(launcher.get("n_jobs") or -1)
+        n_jobs = cores + 1 + n_jobs if n_jobs < 0 else n_jobs  # joblib's convention: -1 = all cores
+        return max(1, cores // max(1, n_jobs))
+    if "submitit" in target and launcher.get("cpus_per_task"):
+        return int(launcher.cpus_per_task)
+    if "ray" in target:
+        cpus = launcher.get("ray", {}).get("remote", {}).get("num_cpus")
+        return int(cpus) if cpus else None
+    return None
+
+
 @hydra.main(config_path="conf", config_name="launch", version_base="1.3")
 def main(cfg: DictConfig) -> str:
+    threads = job_threads(HydraConfig.get().launcher, _cores()) if HydraConfig.initialized() else None
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
     cells = read_plan(cfg.plan)
     index = int(cfg.cell)
     if not 0 <= index < len(cells):

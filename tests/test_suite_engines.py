@@ -102,3 +102,20 @@ def test_grid_with_submitit_local_survives_preemption(tmp_path):
     records = [json.loads(p.read_text()) for p in results.glob("runs/*/record.json")]
     assert len(records) == 1 and _complete(records[0])
     assert not list(results.glob("runs/*/checkpoint.pt"))
+
+
+@pytest.mark.parametrize("launcher,cores,expected", [
+    ({"_target_": "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher", "n_jobs": -1}, 8, 1),
+    ({"_target_": "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher", "n_jobs": 2}, 8, 4),
+    ({"_target_": "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher", "n_jobs": -2}, 8, 1),
+    ({"_target_": "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher", "n_jobs": 16}, 8, 1),
+    ({"_target_": "hydra_plugins.hydra_submitit_launcher.submitit_launcher.SlurmLauncher", "cpus_per_task": 4}, 64, 4),
+    ({"_target_": "hydra_plugins.hydra_ray_launcher.ray_launcher.RayLauncher", "ray": {"remote": {"num_cpus": 2}}}, 8, 2),
+    ({"_target_": "hydra._internal.core_plugins.basic_launcher.BasicLauncher"}, 8, None),
+])
+def test_job_threads_split_the_cores_between_concurrent_jobs(launcher, cores, expected):
+    from omegaconf import OmegaConf
+
+    from benchmark.launch import job_threads
+
+    assert job_threads(OmegaConf.create(launcher), cores) == expected
