@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 SCHEMA_VERSION = 1
-NORMALIZATION_KINDS = ("reference", "raw")
+# reference: returns / published or SAC-N reference; raw: unnormalized returns (never pooled);
+# success, d4rl, human: the suite's own normalized score (benchmark/scores.py).
+NORMALIZATION_KINDS = ("reference", "raw", "success", "d4rl", "human")
 
 
 def is_number(value: Any) -> bool:

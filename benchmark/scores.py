@@ -6,6 +6,8 @@ return on that task:
 - continual scenarios: SAC-N (`sac_n`: one fresh network per task) of the same learner, scale and
   scenario; a seed's score is the mean over tasks of final_return / reference;
 - single-task (plasticity) scenarios: the plain learner, `ft1`, of the same learner and scale.
+Only for suites whose scores are returns (RETURN_FAMILIES); success rates, D4RL- and
+human-normalized scores are already the suite's definition and are kept from the record.
 Where no such record exists, the record's own normalization is kept (a published reference, or
 raw returns, which the leaderboard marks and never pools across scenarios). A reference that is
 not positive cannot scale returns, so it falls back the same way and says so.
@@ -17,6 +19,12 @@ from dataclasses import dataclass
 import numpy as np
 
 REFERENCE_METHOD = {"continual": "sac_n", "online": "ft1"}  # setting -> method whose returns are 1.0
+# Suite families whose scores are returns, normalized here by the reference method's records
+# (issue #3: SAC-N for Brax, the plain learner for MuJoCo). Every other family's record already
+# holds the suite's own normalized score, kept as is: success rate for Continual World (`success`),
+# D4RL-normalized return for offline datasets (`d4rl`), human-normalized score for Atari (`human`),
+# all as fractions (1.0 = expert / human; metrics-benchmark.md §5-6).
+RETURN_FAMILIES = frozenset({"brax", "mujoco"})
 BASELINE_METHOD = "ft1"  # probability of improvement is measured against it (continual and plasticity)
 
 
@@ -54,6 +62,8 @@ def normalize(record: dict, refs: dict[tuple[str, str, str], np.ndarray]) -> Nor
     """The record's per-seed scores under the leaderboard's normalization (module docstring)."""
     final = _final(record)
     reference = refs.get((record["scale"], record["suite"], record["learner"]))
+    if record.get("family") not in RETURN_FAMILIES:
+        reference = None
     if final is not None and reference is not None and final.shape[1] == reference.size and np.all(reference > 0):
         kind = REFERENCE_METHOD[record["setting"]]
         return Normalized(np.mean(final / reference, axis=1), kind, True)

@@ -111,3 +111,28 @@ def test_empty_results_and_atomic_write(tmp_path):
 def test_build_rejects_invalid_record():
     with pytest.raises(ValueError, match="'a1'"):
         build_leaderboard([{**RECORDS[0], "scale": None}])
+
+
+def test_only_return_suites_are_renormalized_by_records():
+    """Brax returns are divided by SAC-N's; Continual World success rates stay success rates."""
+    from benchmark.stats import iqm
+
+    def cw(run_id: str, method: str) -> dict:
+        record = make_record(run_id, method, suite="cw10", kind="success")
+        return {**record, "family": "metaworld", "final_returns": [[2.0, 2.0]] * 3}
+
+    records = [make_record("b0", "sac_n", offset=1.0), make_record("b1", "ewc", offset=2.0), cw("c0", "sac_n"), cw("c1", "ewc")]
+    text = build_leaderboard(records)
+    row = {suite: next(line for line in text.split(f"scenario `{suite}`")[1].splitlines() if line.startswith("| ewc |"))
+           for suite in ("halfcheetah_4", "cw10")}
+    assert row["halfcheetah_4"].split(" | ")[4] == "sac_n"  # the Normalization column
+    assert row["cw10"].split(" | ")[4] == "success"
+    assert row["cw10"].split(" | ")[3].startswith(f"{iqm(np.array(records[3]['scores'])):.3f} [")
+
+
+def test_locally_built_dataset_is_marked():
+    local = {**make_record("d1", "bcq", suite="hopper_medium", kind="d4rl"), "family": "offline",
+             "dataset": {"source": "local"}}
+    text = build_leaderboard([local, make_record("d2", "iql", suite="hopper_medium", kind="d4rl")])
+    assert "| bcq ‡ | sac |" in text and "| iql | sac |" in text
+    assert "‡ trained on a dataset built locally" in text
