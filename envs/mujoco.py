@@ -53,8 +53,8 @@ FORGETTING_SAC_OVERRIDES: dict[str, object] = {
 }
 """continual-baselines.md §2.3, per-scenario table, row halfcheetah/forgetting."""
 
-FORGETTING_FT_L2_OVERRIDES: dict[str, float] = {"strength": 1e4}
-"""continual-baselines.md §7.1: FT-L2 lambda for HC forgetting is 1e4."""
+FORGETTING_METHOD_OVERRIDES: dict[str, dict[str, float]] = {"ft_l2": {"strength": 1e4}, "ewc": {"strength": 0.01}}
+"""continual-baselines.md §7.1 and §8.1: the FT-L2 and EWC lambdas for HC forgetting."""
 
 
 def make_gymnasium_env(env_id: str, max_episode_steps: int | None = None) -> gymnasium.Env:
@@ -91,5 +91,5 @@ def halfcheetah_forgetting() -> Scenario:
     return Scenario(
         name="halfcheetah_forgetting", family=FAMILY, setting="continual", backend=BACKEND, tasks=tasks,
         learner_overrides={"sac": dict(FORGETTING_SAC_OVERRIDES)},
-        method_overrides={"ft_l2": dict(FORGETTING_FT_L2_OVERRIDES)},
+        method_overrides={name: dict(values) for name, values in FORGETTING_METHOD_OVERRIDES.items()},
     )
