@@ -40,7 +40,7 @@ import dataclasses
 import math
 import re
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 import torch
 from torch import nn
@@ -49,6 +49,10 @@ from baselines.batched import ACTIVATIONS, BatchedLinear, params_per_seed
 from baselines.seed_rng import SeedRNG
 from benchmark.registry import register_method
 from methods.base import Method
+
+if TYPE_CHECKING:
+    from baselines.learner import Learner, NetworkSpec
+    from envs.task import Task
 
 
 class BatchedProjection(nn.Module):
@@ -169,7 +173,7 @@ class PNN(Method):
         self.reference_params = 0  # one default actor of the learner's config: §13's denominator
         self.first_column_params = 0  # what the runner takes as "one policy" (see `model_size`)
 
-    def build(self, ctx, role, spec):
+    def build(self, ctx: "Learner", role: str, spec: "NetworkSpec") -> ProgressiveNetwork | None:
         if role != "actor":
             return None
         sizes = (spec.sizes[0], *[self.config.width] * (len(spec.sizes) - 2), spec.sizes[-1])
@@ -179,7 +183,7 @@ class PNN(Method):
         self.first_column_params = params_per_seed(network)
         return network
 
-    def on_task_start(self, ctx, task) -> None:
+    def on_task_start(self, ctx: "Learner", task: "Task") -> None:
         actor = ctx.networks["actor"]
         if len(actor.columns) > task.index:
             return
@@ -193,7 +197,7 @@ class PNN(Method):
         ctx.reset_optimizers()
 
     @contextlib.contextmanager
-    def evaluating(self, ctx, task_index: int) -> Iterator[None]:
+    def evaluating(self, ctx: "Learner", task_index: int) -> Iterator[None]:
         actor = ctx.networks["actor"]
         previous = actor.answering
         actor.answering = min(task_index, len(actor.columns) - 1)
@@ -202,17 +206,19 @@ class PNN(Method):
         finally:
             actor.answering = previous
 
-    def held_params(self, ctx) -> int:
+    def held_params(self, ctx: "Learner") -> int:
         """Every tensor the policy keeps per seed (§13): all columns and adapters; PNN has no buffers."""
         return params_per_seed(ctx.networks["actor"])
 
-    def model_size(self, ctx) -> int:
+    def model_size(self, ctx: "Learner") -> int:
         """`held_params` expressed so that the record's ratio is relative to one default actor (§13).
 
         The runner divides by `ctx.policy_params()` taken right after the learner is built, which
         for PNN is column 0 alone (width 96), not one FT-1 actor (width 256 in Rewire's config).
         Scaling by first_column / reference makes model_size / runner-denominator equal
-        held_params / reference_params (up to rounding to an int, < 1e-4 relative); the record's
-        `actor_params` is then in those units, not the raw count.
+        held_params / reference_params, off by at most 0.5 / first_column_params from rounding to
+        an int (2e-5 for HalfCheetah at width 96); the record's `actor_params` is then in units of
+        column 0, not the raw count. Once the runner divides by a default actor, return
+        `held_params` instead.
         """
         return round(self.held_params(ctx) * self.first_column_params / self.reference_params)
