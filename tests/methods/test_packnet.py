@@ -11,6 +11,7 @@ from baselines.td3 import TD3, TD3Config
 from benchmark.runner import Run, run
 from benchmark.store import RunStore
 from methods.packnet import FREE, PackNet, actor_tensors, allocate
+from tests.harness.test_run_loop import Killed
 from tests.methods.test_continual_baselines import FakeTask
 from tests.transitions import fill
 
@@ -185,8 +186,8 @@ def test_checkpoint_round_trip_mid_task_continues_identically():
 
 
 def test_a_killed_packnet_run_resumes_to_the_same_record(tiny_config, tmp_path, monkeypatch):
-    options = ("method=packnet", "suite=halfcheetah_forgetting", "seeds=2", "scale.steps_per_task=40",
-               "scale.eval_every=20", "scale.checkpoint_every=20", "scale.learning_starts=16")
+    options = ("method=packnet", "suite=halfcheetah_forgetting", "seeds=2", "scale.steps_per_task=32",
+               "scale.eval_every=32", "scale.checkpoint_every=16", "scale.learning_starts=16")
     saves, original = [], RunStore.save_checkpoint
 
     def save_then_die(self, state):
@@ -204,7 +205,3 @@ def test_a_killed_packnet_run_resumes_to_the_same_record(tiny_config, tmp_path, 
     straight = run(tiny_config(*options, results_dir=tmp_path / "straight"), progress=False)
     assert resumed["curves"] == straight["curves"] and resumed["final_returns"] == straight["final_returns"]
     assert straight["model_size"]["actor"] == 2.0
-
-
-class Killed(Exception):
-    pass
