@@ -7,6 +7,7 @@ optimizers, the temperature back to its initial value and targets re-copied; net
 from __future__ import annotations
 
 import copy
+import dataclasses
 from dataclasses import dataclass, field
 from typing import ClassVar, Sequence
 
@@ -91,6 +92,7 @@ class Learner:
         self.device = torch.device(device)
         self.rng = SeedRNG(self.seeds, self.device, stream=1)
         self.task_index, self.env_steps, self.updates = 0, 0, 0
+        self.specs: dict[str, NetworkSpec] = {}  # role -> what the learner asked for, before any method's build
         self.networks: dict[str, nn.Module] = self.build_networks()
         for role, target in self.target_roles.items():
             self.networks[target] = self._frozen_copy(self.networks[role])
@@ -105,6 +107,7 @@ class Learner:
         """The network for `role`: the method's replacement if it builds one, else a batched MLP."""
         spec = NetworkSpec(role, (in_dim, *self.config.hidden, out_dim), self.config.activation,
                            self.num_heads, self.num_seeds, self.rng)
+        self.specs[role] = spec
         module = self.method.build(self, role, spec)
         return (module if module is not None else spec.default()).to(self.device)
 
@@ -216,6 +219,13 @@ class Learner:
     # ----- accounting and checkpoints -----------------------------------------------------
     def policy_params(self) -> int:
         return params_per_seed(self.networks["actor"])
+
+    def reference_policy_params(self) -> int:
+        """Parameters of one plain actor of this config (no method's `build`): the unit of model
+        size (continual-baselines.md §13, "one FT-1 policy"), whatever actor the method built.
+        Counted on a throwaway one-seed RNG so that counting never moves the learner's stream."""
+        spec = dataclasses.replace(self.specs["actor"], num_seeds=1, rng=SeedRNG([0], "cpu"))
+        return params_per_seed(spec.default())
 
     def critic_params(self) -> int:
         return params_per_seed(self.networks["critic"])

@@ -23,7 +23,7 @@ from benchmark import registry
 from envs.catalog import get_scenario, scenario_names
 from envs.task import Scenario, Task
 
-HARNESS_VERSION = "0.1.0"
+HARNESS_VERSION = "0.2.0"  # 0.2: task-end evaluation after on_task_end; model size over a plain actor
 CONF_DIR = Path(__file__).resolve().parent / "conf"
 
 

@@ -81,7 +81,7 @@ class Run:
         self.store = RunStore(config.results_dir, config.run_id)
         self.learner, self.method = build(config)
         self.state = RunState()
-        self.one_policy_params = self.learner.policy_params()
+        self.one_policy_params = self.learner.reference_policy_params()
 
     def execute(self) -> dict:
         if self.store.has_record():
@@ -116,13 +116,16 @@ class Run:
             obs = self._step(env, obs, first_task=task.index == 0)
             state.step_in_task += 1
             bar.update(1)
-            if state.step_in_task % scale.eval_every == 0 or state.step_in_task == budget:
+            if state.step_in_task % scale.eval_every == 0 and state.step_in_task < budget:
                 self._evaluate(task)
             if state.step_in_task % scale.checkpoint_every == 0 and state.step_in_task < budget:
                 state.wall_time_s += time.perf_counter() - started
                 started = time.perf_counter()
                 self._checkpoint(env.state_dict())
+        # Consolidate, then evaluate: the task-end numbers are those of the agent that goes on to the
+        # next task (PackNet's pruned and fine-tuned actor, as in the Rewire code), not of the one before.
         self.method.on_task_end(learner, task)
+        self._evaluate(task)
         state.max_model_size = max(state.max_model_size, self.method.model_size(learner))
         state.task_end_returns[task.index] = state.eval_returns[-1][task.index]
         state.wall_time_s += time.perf_counter() - started

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import dataclasses
 import math
 import re
 from dataclasses import dataclass
@@ -170,17 +169,12 @@ class PNN(Method):
             raise ValueError(f"pnn width={self.config.width} must be >= 1")
         if self.config.activation not in ACTIVATIONS:
             raise ValueError(f"pnn activation={self.config.activation!r}; allowed: {sorted(ACTIVATIONS)}")
-        self.reference_params = 0  # one default actor of the learner's config: §13's denominator
-        self.first_column_params = 0  # what the runner takes as "one policy" (see `model_size`)
 
     def build(self, ctx: "Learner", role: str, spec: "NetworkSpec") -> ProgressiveNetwork | None:
         if role != "actor":
             return None
         sizes = (spec.sizes[0], *[self.config.width] * (len(spec.sizes) - 2), spec.sizes[-1])
         network = ProgressiveNetwork(spec.num_seeds, sizes, self.config.activation, spec.rng)
-        # One seed on a throwaway stream: counting must not move the learner's RNG.
-        self.reference_params = params_per_seed(dataclasses.replace(spec, num_seeds=1, rng=SeedRNG([0])).default())
-        self.first_column_params = params_per_seed(network)
         return network
 
     def on_task_start(self, ctx: "Learner", task: "Task") -> None:
@@ -211,14 +205,6 @@ class PNN(Method):
         return params_per_seed(ctx.networks["actor"])
 
     def model_size(self, ctx: "Learner") -> int:
-        """`held_params` expressed so that the record's ratio is relative to one default actor (§13).
-
-        The runner divides by `ctx.policy_params()` taken right after the learner is built, which
-        for PNN is column 0 alone (width 96), not one FT-1 actor (width 256 in Rewire's config).
-        Scaling by first_column / reference makes model_size / runner-denominator equal
-        held_params / reference_params, off by at most 0.5 / first_column_params from rounding to
-        an int (2e-5 for HalfCheetah at width 96); the record's `actor_params` is then in units of
-        column 0, not the raw count. Once the runner divides by a default actor, return
-        `held_params` instead.
-        """
-        return round(self.held_params(ctx) * self.first_column_params / self.reference_params)
+        """All columns held (§13); the record divides by one default actor of the learner's config
+        (`Learner.reference_policy_params`), so 8 columns of width 96 read 7.78 on HalfCheetah."""
+        return self.held_params(ctx)

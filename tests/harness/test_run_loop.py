@@ -4,8 +4,9 @@ import json
 import numpy as np
 import pytest
 
-from benchmark.runner import Run, run
+from benchmark.runner import run
 from benchmark.store import RunStore
+from tests.resume import killed_and_resumed
 
 
 @pytest.mark.parametrize("learner", ["sac", "td3"])
@@ -19,35 +20,12 @@ def test_four_seeds_in_one_run_equal_four_single_seed_runs(tiny_config, learner,
         np.testing.assert_allclose(curves_together, curves_alone, rtol=1e-4, atol=1e-3)
 
 
-class Killed(Exception):
-    pass
-
-
 def test_a_run_killed_after_its_first_checkpoint_resumes_to_the_same_record(tiny_config, tmp_path, monkeypatch):
-    config = tiny_config("method=ft_n", "suite=halfcheetah_forgetting", "seeds=2", results_dir=tmp_path / "resumed")
-    saves = []
-    original = RunStore.save_checkpoint
-
-    def save_then_die(self, state):
-        original(self, state)
-        saves.append(1)
-        if len(saves) == 3:  # mid-task checkpoint of the second task
-            raise Killed
-
-    monkeypatch.setattr(RunStore, "save_checkpoint", save_then_die)
-    with pytest.raises(Killed):
-        Run(config, progress=False).execute()
-    monkeypatch.setattr(RunStore, "save_checkpoint", original)
-    store = RunStore(config.results_dir, config.run_id)
-    assert store.has_checkpoint() and not store.has_record()
-
-    resumed = Run(config, progress=False).execute()
-    uninterrupted = run(tiny_config("method=ft_n", "suite=halfcheetah_forgetting", "seeds=2",
-                                    results_dir=tmp_path / "straight"), progress=False)
+    overrides = ("method=ft_n", "suite=halfcheetah_forgetting", "seeds=2")
+    resumed, uninterrupted = killed_and_resumed(tiny_config, overrides, tmp_path, monkeypatch, die_at=3)  # task 2, mid-way
     assert resumed["run_id"] == uninterrupted["run_id"]
     assert resumed["curves"] == uninterrupted["curves"]
     assert resumed["final_returns"] == uninterrupted["final_returns"]
-    assert store.has_record() and not store.has_checkpoint()
 
 
 def test_record_carries_what_the_leaderboard_and_readers_need(tiny_config):

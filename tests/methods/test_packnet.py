@@ -8,10 +8,8 @@ import torch
 
 from baselines.sac import SAC, SACConfig
 from baselines.td3 import TD3, TD3Config
-from benchmark.runner import Run, run
-from benchmark.store import RunStore
 from methods.packnet import FREE, PackNet, actor_tensors, allocate
-from tests.harness.test_run_loop import Killed
+from tests.resume import killed_and_resumed
 from tests.methods.test_continual_baselines import FakeTask
 from tests.transitions import fill
 
@@ -188,20 +186,7 @@ def test_checkpoint_round_trip_mid_task_continues_identically():
 def test_a_killed_packnet_run_resumes_to_the_same_record(tiny_config, tmp_path, monkeypatch):
     options = ("method=packnet", "suite=halfcheetah_forgetting", "seeds=2", "scale.steps_per_task=32",
                "scale.eval_every=32", "scale.checkpoint_every=16", "scale.learning_starts=16")
-    saves, original = [], RunStore.save_checkpoint
-
-    def save_then_die(self, state):
-        original(self, state)
-        saves.append(1)
-        if len(saves) == 5:  # mid-task checkpoint of the third task, after two consolidations
-            raise Killed
-
-    config = tiny_config(*options, results_dir=tmp_path / "resumed")
-    monkeypatch.setattr(RunStore, "save_checkpoint", save_then_die)
-    with pytest.raises(Killed):
-        Run(config, progress=False).execute()
-    monkeypatch.setattr(RunStore, "save_checkpoint", original)
-    resumed = Run(config, progress=False).execute()
-    straight = run(tiny_config(*options, results_dir=tmp_path / "straight"), progress=False)
+    # killed at a mid-task checkpoint of the third task, after two consolidations
+    resumed, straight = killed_and_resumed(tiny_config, options, tmp_path, monkeypatch, die_at=5)
     assert resumed["curves"] == straight["curves"] and resumed["final_returns"] == straight["final_returns"]
     assert straight["model_size"]["actor"] == 2.0

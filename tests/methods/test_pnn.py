@@ -13,10 +13,9 @@ from baselines.sac import SAC, SACConfig, squashed_gaussian
 from baselines.seed_rng import SeedRNG
 from baselines.td3 import TD3, TD3Config
 from benchmark.registry import get_method
-from benchmark.runner import Run, build, run
-from benchmark.store import RunStore
+from benchmark.runner import build
 from methods.pnn import PNN, ProgressiveNetwork
-from tests.harness.test_run_loop import Killed
+from tests.resume import killed_and_resumed
 from tests.transitions import fill
 
 OBS, ACT = 5, 2
@@ -153,14 +152,11 @@ def test_model_size_of_eight_columns_over_one_default_actor(obs, act, expected):
     learner = SAC(config, obs, act, [0], method)
     for task in range(1, 8):
         start(learner, method, task)
-    assert method.reference_params == obs * 256 + 256 + 2 * (256 * 256 + 256) + 256 * 2 * act + 2 * act  # §13
+    assert learner.reference_policy_params() == obs * 256 + 256 + 2 * (256 * 256 + 256) + 256 * 2 * act + 2 * act  # §13
     column = obs * 96 + 96 + 2 * (96 * 96 + 96) + 96 * 2 * act + 2 * act
     laterals = [3 * (96 * c) * 96 + 2 * (96 * 96 + 96) + 96 * 2 * act + 2 * act + 3 for c in range(1, 8)]  # V, U, a
     assert method.held_params(learner) == 8 * column + sum(laterals)
-    assert round(method.held_params(learner) / method.reference_params, 2) == expected
-    # what the record reports: model_size over the runner's denominator (column 0, see PNN.model_size)
-    assert method.first_column_params == column
-    assert method.model_size(learner) / method.first_column_params == pytest.approx(expected, abs=5e-3)
+    assert round(method.model_size(learner) / learner.reference_policy_params(), 2) == expected
 
 
 @pytest.mark.parametrize("cls,config", LEARNERS)
@@ -189,21 +185,9 @@ def test_run_killed_mid_scenario_resumes_to_the_same_record_with_the_model_size_
         tiny_config, tmp_path, monkeypatch):
     overrides = ("method=pnn", "method.width=8", "suite=halfcheetah_forgetting", "seeds=2",
                  "scale.steps_per_task=72", "scale.checkpoint_every=36", "scale.eval_every=72")
-    config = tiny_config(*overrides, results_dir=tmp_path / "resumed")
-    saves, original = [], RunStore.save_checkpoint
-
-    def save_then_die(self, state):
-        original(self, state)
-        saves.append(1)
-        if len(saves) == 3:  # mid-task checkpoint of the second task: two columns to rebuild
-            raise Killed
-
-    monkeypatch.setattr(RunStore, "save_checkpoint", save_then_die)
-    with pytest.raises(Killed):
-        Run(config, progress=False).execute()
-    monkeypatch.setattr(RunStore, "save_checkpoint", original)
-    resumed = Run(config, progress=False).execute()
-    straight = run(tiny_config(*overrides, results_dir=tmp_path / "straight"), progress=False)
+    config = tiny_config(*overrides)
+    # killed at the mid-task checkpoint of the second task: two columns to rebuild
+    resumed, straight = killed_and_resumed(tiny_config, overrides, tmp_path, monkeypatch, die_at=3)
     assert resumed["curves"] == straight["curves"] and resumed["final_returns"] == straight["final_returns"]
     # no forgetting: a task's frozen column answers at the end exactly as at the end of its own training
     assert [list(row) for row in zip(*resumed["final_returns"])] == resumed["task_end_returns"]
@@ -211,6 +195,5 @@ def test_run_killed_mid_scenario_resumes_to_the_same_record_with_the_model_size_
     learner, method = build(config)
     for task in range(1, 8):
         start(learner, method, task)
-    expected = method.held_params(learner) / method.reference_params  # over one 16x16 FT-1 actor
-    # model_size is an int in units of column 0 (PNN.model_size): off by at most half of one such unit
-    assert abs(resumed["model_size"]["actor"] - expected) <= 0.5 / method.first_column_params
+    expected = method.held_params(learner) / learner.reference_policy_params()  # over one 16x16 FT-1 actor
+    assert resumed["model_size"]["actor"] == pytest.approx(expected)
