@@ -23,7 +23,7 @@ from benchmark import registry
 from envs.catalog import get_scenario, scenario_names
 from envs.task import Scenario, Task
 
-HARNESS_VERSION = "0.2.0"  # 0.2: task-end evaluation after on_task_end; model size over a plain actor
+HARNESS_VERSION = "0.3.0"  # 0.2: task-end evaluation after on_task_end, model size over a plain actor; 0.3: no normalization by a non-positive SAC-N reference
 CONF_DIR = Path(__file__).resolve().parent / "conf"
 
 

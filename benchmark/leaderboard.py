@@ -172,8 +172,9 @@ def _section(scale: str, suite: str, groups: dict[tuple[str, str, str], Group], 
     settings = ", ".join(sorted({str(r.get("setting", MISSING)) for r in records}))
     lines = [f"## Scale `{scale}` · scenario `{suite}`", "", f"Family: {families} · setting: {settings}", ""]
     if any(row.normalization == "raw" for row in rows):
-        lines += ["> Scores marked `raw` are raw returns (no reference scores): not normalized, "
-                  "not comparable across scenarios.", ""]
+        lines += ["> Scores marked `raw` are raw returns: no reference record (SAC-N or ft1 of the same learner "
+                  "and scale) with a positive return on every task, e.g. at scales too short to beat a random "
+                  "policy. Not normalized, not comparable across scenarios.", ""]
     ranked = [row for row in rows if row.seeds >= MIN_SEEDS]
     few = [row for row in rows if row.seeds < MIN_SEEDS]
     lines += [*TABLE_HEAD, *map(_row_line, ranked)] if ranked else [f"_No method has {MIN_SEEDS} or more seeds here._"]

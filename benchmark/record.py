@@ -3,8 +3,8 @@
 Raw returns are always stored (metrics-benchmark.md §8) so every aggregate can be recomputed.
 Scores are normalized when a reference exists (metrics-continual.md): the task's published
 reference at this scale, else the SAC-N record of the same learner, scenario and scale in the
-same results directory (scenarios.md §1.6 PROPOSAL: SAC-N's mean final return per task), else
-left raw. The record says which in `normalization`; forward transfer needs the SAC-N curves and
+same results directory (scenarios.md §1.6 PROPOSAL: SAC-N's mean final return per task) when it
+is positive on every task, else left raw. The record says which in `normalization`; forward transfer needs the SAC-N curves and
 is null without them.
 """
 from __future__ import annotations
@@ -64,7 +64,9 @@ def find_reference(config: RunConfig) -> tuple[np.ndarray | None, dict]:
     if config.scenario.setting == "continual" and config.method != REFERENCE_METHOD:
         for ref in find_records(config.results_dir, method=REFERENCE_METHOD, learner=config.learner,
                                 suite=config.suite, scale=scale):
-            return np.mean(np.array(ref["final_returns"]), axis=0), {"kind": "reference", "source": f"sac_n:{ref['run_id']}"}
+            returns = np.mean(np.array(ref["final_returns"]), axis=0)
+            if np.all(returns > 0):  # a reference at or below zero cannot scale returns (same rule as benchmark/scores.py)
+                return returns, {"kind": "reference", "source": f"sac_n:{ref['run_id']}"}
     return None, {"kind": "raw", "source": None}
 
 

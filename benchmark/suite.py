@@ -19,12 +19,13 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from tqdm.auto import tqdm
 
 from benchmark import registry
 from benchmark.config import RunConfig, load_run_config
+from benchmark.record import REFERENCE_METHOD
 from benchmark.runner import run
 from benchmark.store import RunStore
 from envs.catalog import get_scenario, scenario_names
@@ -143,32 +144,46 @@ def launch_command(plan_file: Path, n_cells: int, launcher_overrides: Sequence[s
             f"cell=range(0,{n_cells})", f"hydra.sweep.dir={sweep_dir.resolve()}", *overrides]
 
 
+def phases(the_plan: Plan) -> list[Plan]:
+    """The plan as engine runs: reference runs (SAC-N) first, then everything else.
+
+    A continual record takes its normalization and forward transfer from the SAC-N record of its
+    scenario, learner and scale (benchmark/record.py); running the references first makes every
+    record the same whatever order an engine picks, and however many jobs run at once."""
+    split = [[], []]
+    for config, cells in zip(the_plan.todo, the_plan.cells):
+        split[config.method != REFERENCE_METHOD].append((config, cells))
+    return [Plan(tuple(c for c, _ in part), (), tuple(cells for _, cells in part)) for part in split if part]
+
+
+def _engine(the_plan: Plan, launcher_overrides: Sequence[str], workdir: Path, on_poll: Callable[[], None]) -> None:
+    plan_file = write_plan_file(the_plan, workdir)
+    sweep_dir = workdir / plan_file.stem
+    with subprocess.Popen(launch_command(plan_file, len(the_plan.cells), launcher_overrides, sweep_dir)) as process:
+        while process.poll() is None:
+            on_poll()
+            time.sleep(POLL_S)
+    if process.returncode != 0:
+        raise RuntimeError(f"the launcher exited with status {process.returncode}; job logs under {sweep_dir}")
+
+
 def launch(the_plan: Plan, launcher_overrides: Sequence[str] = (), workdir: Path = Path("multirun"),
            progress: bool = True) -> int:
-    """Run the plan's cells through a Hydra launcher; returns how many records now exist.
+    """Run the plan's cells through a Hydra launcher, in `phases`; returns how many records now exist.
 
     Raises RuntimeError naming the log folder when the engine exits with an error.
     """
     if not the_plan.todo:
         return 0
-    plan_file = write_plan_file(the_plan, Path(workdir))
-    sweep_dir = Path(workdir) / plan_file.stem
-    command = launch_command(plan_file, len(the_plan.cells), launcher_overrides, sweep_dir)
     stores = [RunStore(c.results_dir, c.run_id) for c in the_plan.todo]
-    with subprocess.Popen(command) as process, \
-            tqdm(total=len(stores), desc="suite", unit="run", disable=not progress) as bar:
-        recorded = 0
-        while True:
-            finished = process.poll() is not None
-            now = sum(s.has_record() for s in stores)
-            bar.update(now - recorded)
-            recorded = now
-            if finished:
-                break
-            time.sleep(POLL_S)
-    if process.returncode != 0:
-        raise RuntimeError(f"the launcher exited with status {process.returncode}; job logs under {sweep_dir}")
-    return recorded
+    with tqdm(total=len(stores), desc="suite", unit="run", disable=not progress) as bar:
+        def on_poll() -> None:
+            bar.update(sum(s.has_record() for s in stores) - bar.n)
+
+        for phase in phases(the_plan):
+            _engine(phase, launcher_overrides, Path(workdir), on_poll)
+        on_poll()
+    return sum(s.has_record() for s in stores)
 
 
 def run_plan(the_plan: Plan, progress: bool = True) -> list[dict]:

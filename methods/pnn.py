@@ -15,9 +15,11 @@ is progressive: the critic is the learner's own, kept warm across tasks as every
 (§3 rule 2).
 
 Choices where §11 is silent or does not fit this harness:
-- Depth follows the learner's `hidden` (one column layer per hidden layer), the width is the
-  method's own (96, §11): Rewire's 3x256 actor gives §11's in->96->96->96->2|A| exactly, and the
-  smoke scale's 2 hidden layers give in->96->96->out.
+- Depth follows the learner's `hidden` (one column layer per hidden layer). The width is 96/256 of
+  the learner's widest hidden layer unless `width` is set: Rewire's 3x256 actor gives §11's
+  in->96->96->96->2|A| exactly, and a smaller learner (the smoke scale's 64x64) gets columns in the
+  same proportion, so the model-size ratio (~7.8 for 8 tasks) means the same at every scale; a
+  fixed 96 would make a smoke PNN ~110x "one policy".
 - Seed axis: every tensor, a_l^c included ([S, 1, 1]), has a leading seed axis and is drawn from
   its seed's own stream (`SeedRNG`), so seeds stay independent; freezing is the same for all seeds
   because columns are added at task boundaries, which all seeds share.
@@ -39,7 +41,7 @@ import copy
 import math
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterator, Sequence
+from typing import TYPE_CHECKING, Iterator, Optional, Sequence
 
 import torch
 from torch import nn
@@ -52,6 +54,8 @@ from methods.base import Method
 if TYPE_CHECKING:
     from baselines.learner import Learner, NetworkSpec
     from envs.task import Task
+
+WIDTH_RATIO = 96 / 256  # §11: columns of width 96 beside Rewire's width-256 actor
 
 
 class BatchedProjection(nn.Module):
@@ -157,15 +161,16 @@ class PNN(Method):
 
     @dataclass(frozen=True)
     class Config:
-        """width: every hidden layer of a column (`hidden_size: 96`, [RN: configs/pnn.yaml]).
+        """width: every hidden layer of a column; None = WIDTH_RATIO x the learner's widest hidden
+        layer (`hidden_size: 96` for Rewire's 256, [RN: configs/pnn.yaml]).
         activation: LeakyReLU(0.2) in columns and adapters (§11), a name from `baselines.batched.ACTIVATIONS`."""
 
-        width: int = 96
+        width: Optional[int] = None
         activation: str = "leaky_relu"
 
     def __init__(self, config: Config | None = None) -> None:
         super().__init__(config)
-        if self.config.width < 1:
+        if self.config.width is not None and self.config.width < 1:
             raise ValueError(f"pnn width={self.config.width} must be >= 1")
         if self.config.activation not in ACTIVATIONS:
             raise ValueError(f"pnn activation={self.config.activation!r}; allowed: {sorted(ACTIVATIONS)}")
@@ -173,7 +178,8 @@ class PNN(Method):
     def build(self, ctx: "Learner", role: str, spec: "NetworkSpec") -> ProgressiveNetwork | None:
         if role != "actor":
             return None
-        sizes = (spec.sizes[0], *[self.config.width] * (len(spec.sizes) - 2), spec.sizes[-1])
+        width = self.config.width or max(1, round(WIDTH_RATIO * max(spec.sizes[1:-1])))
+        sizes = (spec.sizes[0], *[width] * (len(spec.sizes) - 2), spec.sizes[-1])
         network = ProgressiveNetwork(spec.num_seeds, sizes, self.config.activation, spec.rng)
         return network
 

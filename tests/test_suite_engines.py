@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from benchmark import registry
+from benchmark.config import load_run_config
 from benchmark.suite import estimate_cost, grid, launch, plan
 from envs.catalog import get_scenario
 
@@ -44,6 +45,20 @@ def test_plan_skips_recorded_runs_and_estimates_from_wall_times(tmp_path):
     second = plan(cells)
     assert [c.run_id for c in second.done] == [done.run_id] and len(second.todo) == 1
     assert estimate_cost(second) == (12.0, [])
+
+
+def test_reference_runs_form_the_first_phase(tmp_path):
+    """SAC-N records must exist before the runs that normalize by them, whatever the engine's order."""
+    from benchmark.suite import phases
+
+    the_plan = plan(grid("smoke", suites=["halfcheetah_forgetting"], methods=["ft1", "sac_n", "ewc"],
+                         extra=[*TINY, f"results_dir={tmp_path}"]))
+    first, second = phases(the_plan)
+    assert {c.method for c in first.todo} == {"sac_n"} and "sac_n" not in {c.method for c in second.todo}
+    assert sorted(first.todo + second.todo, key=str) == sorted(the_plan.todo, key=str)
+    for part in (first, second):  # each phase's cells are its own configs' overrides
+        assert [c.run_id for c in part.todo] == [load_run_config(list(cells)).run_id for cells in part.cells]
+    assert len(phases(plan(grid("smoke", suites=["hopper"], methods=["ft1"], extra=[*TINY])))) == 1
 
 
 def _complete(record: dict) -> bool:

@@ -44,9 +44,25 @@ def test_record_carries_what_the_leaderboard_and_readers_need(tiny_config):
     assert first_eval[0] is not None and all(v is None for v in first_eval[1:])
 
 
+def _positive(values):
+    """Returns made positive, keeping the nesting (None = task not evaluated yet)."""
+    if values is None:
+        return None
+    return [_positive(v) for v in values] if isinstance(values, list) else abs(values) + 1.0
+
+
 def test_scores_are_normalized_by_a_sac_n_record_when_one_exists(tiny_config):
     reference = run(tiny_config("method=sac_n", "suite=halfcheetah_forgetting", "seeds=2"), progress=False)
-    record = run(tiny_config("method=ft1", "suite=halfcheetah_forgetting", "seeds=2"), progress=False)
+    assert np.any(np.mean(reference["final_returns"], axis=0) <= 0)  # tiny HalfCheetah runs lose reward ...
+    raw = run(tiny_config("method=ft1", "suite=halfcheetah_forgetting", "seeds=2"), progress=False)
+    assert raw["normalization"]["kind"] == "raw"  # ... and a non-positive reference cannot scale returns
+    assert raw["metrics"]["forward_transfer"] == [None, None]
+
+    config = tiny_config("method=ft_n", "suite=halfcheetah_forgetting", "seeds=2")
+    reference["final_returns"] = _positive(reference["final_returns"])  # a reference that did learn
+    reference["curves"]["returns"] = _positive(reference["curves"]["returns"])
+    RunStore(config.results_dir, reference["run_id"]).write_record(reference)
+    record = run(config, progress=False)
     assert record["normalization"]["kind"] == "reference"
     assert record["normalization"]["source"] == f"sac_n:{reference['run_id']}"
     ref = np.mean(reference["final_returns"], axis=0)

@@ -52,7 +52,10 @@ def make(cls, config, seeds, tasks=2, updates=3):
 def test_registered_for_continual_sac_and_td3_with_the_spec_defaults():
     assert get_method("pnn") is PNN
     assert PNN.learners == {"sac", "td3"} and PNN.settings == {"continual"}
-    assert PNN.Config() == PNN.Config(width=96, activation="leaky_relu")
+    assert PNN.Config() == PNN.Config(width=None, activation="leaky_relu")
+    for hidden, width in [((256, 256, 256), 96), ((64, 64), 24)]:  # 96/256 of the learner's width (§11)
+        actor = SAC(SACConfig(hidden=hidden, buffer_size=1), OBS, ACT, [0], PNN()).networks["actor"]
+        assert [layer.weight.shape[-1] for layer in actor.columns[0].layers[:-1]] == [width] * len(hidden)
     with pytest.raises(ValueError, match="width"):
         PNN(PNN.Config(width=0))
 
