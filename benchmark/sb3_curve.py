@@ -22,11 +22,12 @@ def sb3_curve(learner: str, env: str, steps: int, eval_every: int, learning_star
     """[(env steps, mean evaluation return)] of SB3's counterpart of `learner`, one seed, CPU."""
     import gymnasium
     from stable_baselines3.common.evaluation import evaluate_policy
+    from stable_baselines3.common.monitor import Monitor
 
     from benchmark.perf import SB3_BUILDERS
     from benchmark.registry import get_learner
 
-    train_env, eval_env = gymnasium.make(env), gymnasium.make(env)
+    train_env, eval_env = gymnasium.make(env), Monitor(gymnasium.make(env))  # Monitor: SB3 reads true episode returns
     algorithm, kwargs = SB3_BUILDERS[learner](get_learner(learner).Config(), train_env.action_space.shape[0], steps)
     model = algorithm("MlpPolicy", train_env, **{**kwargs, "learning_starts": learning_starts, "seed": seed})
     curve = []
