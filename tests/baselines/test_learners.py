@@ -8,6 +8,7 @@ import torch
 from baselines.sac import SAC, SACConfig, squashed_gaussian
 from baselines.td3 import TD3, TD3Config
 from methods.ft1 import FT1
+from tests.seeds import assert_seed_matches
 from tests.transitions import fill
 
 OBS, ACT = 5, 2
@@ -26,10 +27,7 @@ def test_s_seeds_in_one_learner_equal_s_single_seed_learners(cls, config):
         fill(single, [seed])
         for _ in range(6):
             single.update()
-        for (name, p), q in zip(batched.networks["actor"].named_parameters(), single.networks["actor"].parameters()):
-            torch.testing.assert_close(p[i], q[0], rtol=1e-5, atol=1e-6, msg=name)
-        for p, q in zip(batched.networks["critic"].parameters(), single.networks["critic"].parameters()):
-            torch.testing.assert_close(p[i], q[0], rtol=1e-5, atol=1e-6)
+        assert_seed_matches(batched, i, single, roles=("actor", "critic"), atol=1e-6)
 
 
 @pytest.mark.parametrize("cls,config", LEARNERS)

@@ -8,6 +8,7 @@ from baselines.seed_rng import SeedRNG
 from baselines.td3 import TD3, TD3Config
 from benchmark.metrics.plasticity import hidden_activations
 from methods.layernorm import LayerNorm, LayerNormMLP
+from tests.seeds import assert_seed_matches
 from tests.transitions import fill
 
 OBS, ACT = 4, 2
@@ -64,6 +65,4 @@ def test_two_seeds_in_one_learner_equal_two_single_seed_learners(cls, config):
     batched = run([0, 1])
     for i, seed in enumerate([0, 1]):
         single = run([seed])
-        for role in batched.networks:
-            for (name, p), q in zip(batched.networks[role].named_parameters(), single.networks[role].parameters()):
-                torch.testing.assert_close(p[i], q[0], rtol=1e-5, atol=1e-5, msg=f"{role}.{name}")
+        assert_seed_matches(batched, i, single)

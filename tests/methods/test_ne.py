@@ -11,6 +11,7 @@ from baselines.td3 import TD3, TD3Config
 from methods.ne import NE
 from methods.ne_topology import (code_gate, cosine_grow_rate, erdos_renyi_densities, grow_connections, initial_mask,
                                  review_indices)
+from tests.seeds import assert_seed_matches
 from tests.transitions import fill
 
 OBS, ACT = 4, 2
@@ -174,9 +175,7 @@ def test_two_seeds_in_one_learner_equal_two_single_seed_learners(cls, config):
     assert sum(v["grown"].sum().item() for v in method.last_event.values()) > 0  # a grow event happened
     for i, seed in enumerate([0, 1]):
         single, single_method = train(cls, config, [seed])
-        for role in batched.networks:
-            for (name, p), q in zip(batched.networks[role].named_parameters(), single.networks[role].parameters()):
-                torch.testing.assert_close(p[i], q[0], rtol=1e-5, atol=1e-5, msg=f"{role}.{name}")
+        assert_seed_matches(batched, i, single)
         for role, masks in method.masks.items():
             for m, n in zip(masks, single_method.masks[role]):
                 assert torch.equal(m[i], n[0])

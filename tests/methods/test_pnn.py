@@ -16,6 +16,7 @@ from benchmark.registry import get_method
 from benchmark.runner import build
 from methods.pnn import PNN, ProgressiveNetwork
 from tests.resume import killed_and_resumed
+from tests.seeds import assert_seed_matches
 from tests.transitions import fill
 
 OBS, ACT = 5, 2
@@ -129,9 +130,7 @@ def test_s_seeds_in_one_learner_equal_s_single_seed_learners(cls, config):
     batched, _ = make(cls, config, [0, 1])
     for i, seed in enumerate([0, 1]):
         single, _ = make(cls, config, [seed])
-        for role in ("actor", "critic"):
-            for (name, p), q in zip(batched.networks[role].named_parameters(), single.networks[role].parameters()):
-                torch.testing.assert_close(p[i], q[0], rtol=1e-5, atol=1e-6, msg=f"{role}.{name}")
+        assert_seed_matches(batched, i, single, roles=("actor", "critic"), atol=1e-6)
 
 
 def test_evaluating_answers_with_column_j_and_unseen_tasks_with_the_newest():

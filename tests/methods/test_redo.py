@@ -9,6 +9,7 @@ from baselines.sac import SAC, SACConfig
 from baselines.seed_rng import SeedRNG
 from baselines.td3 import TD3, TD3Config
 from methods.redo import ReDo, recycle_dormant
+from tests.seeds import assert_seed_matches
 from tests.transitions import fill
 
 OBS, ACT = 4, 2
@@ -93,6 +94,4 @@ def test_two_seeds_in_one_learner_equal_two_single_seed_learners(cls, config):
     assert sum(sum(v) for v in method.recycled.values()) > 0  # recycling really happened
     for i, seed in enumerate([0, 1]):
         single, _ = train(cls, config, [seed])
-        for role in batched.networks:
-            for (name, p), q in zip(batched.networks[role].named_parameters(), single.networks[role].parameters()):
-                torch.testing.assert_close(p[i], q[0], rtol=1e-5, atol=1e-5, msg=f"{role}.{name}")
+        assert_seed_matches(batched, i, single)

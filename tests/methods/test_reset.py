@@ -8,6 +8,7 @@ import torch
 from baselines.sac import SAC, SACConfig
 from baselines.td3 import TD3, TD3Config
 from methods.reset import Reset
+from tests.seeds import assert_seed_matches
 from tests.transitions import fill
 
 OBS, ACT = 4, 2
@@ -108,6 +109,4 @@ def test_two_seeds_in_one_learner_equal_two_single_seed_learners(cls, config, la
     assert batched.method.resets == 1
     for i, seed in enumerate([0, 1]):
         single = run([seed])
-        for role in batched.networks:
-            for (name, p), q in zip(batched.networks[role].named_parameters(), single.networks[role].parameters()):
-                torch.testing.assert_close(p[i], q[0], rtol=1e-5, atol=1e-5, msg=f"{role}.{name}")
+        assert_seed_matches(batched, i, single)
