@@ -23,6 +23,7 @@ from benchmark.config import RunConfig
 from benchmark.metrics.continual import continual_summary, model_size
 from benchmark.metrics.plasticity import FINAL_DORMANT_TAU
 from benchmark.record_loading import SCHEMA_VERSION
+from benchmark.scores import usable_reference
 from benchmark.store import find_records
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ def find_reference(config: RunConfig) -> tuple[np.ndarray | None, dict]:
         for ref in find_records(config.results_dir, method=REFERENCE_METHOD, learner=config.learner,
                                 suite=config.suite, scale=scale):
             returns = np.mean(np.array(ref["final_returns"]), axis=0)
-            if np.all(returns > 0):  # a reference at or below zero cannot scale returns (same rule as benchmark/scores.py)
+            if usable_reference(returns):
                 return returns, {"kind": "reference", "source": f"sac_n:{ref['run_id']}"}
     return None, {"kind": "raw", "source": None}
 

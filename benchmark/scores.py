@@ -37,6 +37,12 @@ class Normalized:
     comparable: bool  # normalized scores that may be pooled across scenarios
 
 
+def usable_reference(returns: np.ndarray) -> bool:
+    """Whether reference returns [N] can scale returns: positive on every task. At or below zero a
+    ratio flips sign or explodes (tiny runs that never beat a random policy)."""
+    return bool(np.all(np.asarray(returns) > 0))
+
+
 def _final(record: dict) -> np.ndarray | None:
     final = np.asarray(record.get("final_returns") or [], dtype=float)
     return final if final.ndim == 2 and final.size else None  # [S, N]
@@ -64,7 +70,7 @@ def normalize(record: dict, refs: dict[tuple[str, str, str], np.ndarray]) -> Nor
     reference = refs.get((record["scale"], record["suite"], record["learner"]))
     if record.get("family") not in RETURN_FAMILIES:
         reference = None
-    if final is not None and reference is not None and final.shape[1] == reference.size and np.all(reference > 0):
+    if final is not None and reference is not None and final.shape[1] == reference.size and usable_reference(reference):
         kind = REFERENCE_METHOD[record["setting"]]
         return Normalized(np.mean(final / reference, axis=1), kind, True)
     own = record["normalization"]["kind"]

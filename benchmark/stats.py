@@ -82,9 +82,17 @@ def probability_of_improvement(x: np.ndarray, y: np.ndarray) -> float:
 def stratified_resamples(scores: np.ndarray, reps: int, rng: np.random.RandomState) -> np.ndarray:
     """[reps, runs, tasks] bootstrap copies: runs drawn with replacement independently per task."""
     x = _as_matrix(scores)
-    n_runs, n_tasks = x.shape
-    rows = rng.randint(0, n_runs, size=(reps, n_runs, n_tasks))
-    return x[rows, np.arange(n_tasks)[None, None, :]]
+    return _take(x, _draw_rows(rng, x.shape, reps))
+
+
+def _draw_rows(rng: np.random.RandomState, shape: tuple[int, int], reps: int) -> np.ndarray:
+    """[reps, runs, tasks] run indices, drawn with replacement within each task."""
+    n_runs, n_tasks = shape
+    return rng.randint(0, n_runs, size=(reps, n_runs, n_tasks))
+
+
+def _take(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    return x[rows, np.arange(x.shape[1])[None, None, :]]
 
 
 @functools.lru_cache(maxsize=4)
@@ -97,8 +105,8 @@ def _seeded_rows(shapes: tuple[tuple[int, int], ...], reps: int, seed: int) -> t
     """
     rng = np.random.RandomState(seed)
     out = []
-    for n_runs, n_tasks in shapes:
-        rows = rng.randint(0, n_runs, size=(reps, n_runs, n_tasks))
+    for shape in shapes:
+        rows = _draw_rows(rng, shape, reps)
         rows.flags.writeable = False
         out.append(rows)
     return tuple(out)
@@ -120,7 +128,7 @@ def _seeded_counts(shapes: tuple[tuple[int, int], ...], reps: int, seed: int) ->
 
 def _resamples(x: np.ndarray, reps: int, seed: int) -> np.ndarray:
     (rows,) = _seeded_rows((x.shape,), reps, seed)
-    return x[rows, np.arange(x.shape[1])[None, None, :]]
+    return _take(x, rows)
 
 
 def interval_estimate(
