@@ -52,16 +52,14 @@ def fisher_diagonal(actor: nn.Module, obs: torch.Tensor, act_dim: int, head: int
     """Per-seed diagonal Fisher of `actor`, parameter name -> [S, ...], averaged over obs [S, N, D]."""
     params = {name: p.detach() for name, p in actor.named_parameters()}
 
-    def outputs(p: dict[str, torch.Tensor], state: torch.Tensor) -> torch.Tensor:
+    def outputs(p: dict[str, torch.Tensor], state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         mu, sigma = gaussian_parts(functional_call(actor, p, (state[:, None], head))[:, 0], act_dim, reference_indexing)
-        return torch.cat([mu, sigma], dim=-1)  # [S, K]
+        return torch.cat([mu, sigma], dim=-1).sum(0), sigma.detach()  # [K] to differentiate; sigma [S, K/2]
 
     def per_state(state: torch.Tensor) -> dict[str, torch.Tensor]:  # state [S, D]
-        mu, sigma = gaussian_parts(functional_call(actor, params, (state[:, None], head))[:, 0], act_dim,
-                                   reference_indexing)
-        weight = 1.0 / (sigma.detach() ** 2 + FISHER_EPS)  # [S, K/2]
+        jac, sigma = jacrev(outputs, has_aux=True)(params, state)  # name -> [K, S, ...]; one forward pass
+        weight = 1.0 / (sigma ** 2 + FISHER_EPS)  # [S, K/2]
         scale = torch.cat([weight, 2.0 * weight], dim=-1)  # mu terms x1, sigma terms x2
-        jac = jacrev(lambda p: outputs(p, state).sum(0))(params)  # name -> [K, S, ...]
         return {n: torch.einsum("ks,ks...->s...", scale.T, j.pow(2)).clamp_min(FISHER_MIN) for n, j in jac.items()}
 
     n_states, n_outputs = obs.shape[1], 2 * (act_dim // 2 if reference_indexing else act_dim)
