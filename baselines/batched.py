@@ -13,7 +13,7 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from baselines.seed_rng import SeedRNG
+from plasticbench.baselines.seed_rng import SeedRNG
 
 ACTIVATIONS = {
     "relu": nn.ReLU,

@@ -14,11 +14,11 @@ from typing import ClassVar, Sequence
 import torch
 from torch import nn
 
-from baselines.batched import BatchedMLP, params_per_seed
-from baselines.replay import Batch, ReplayBuffer
-from baselines.seed_rng import SeedRNG
-from benchmark.metrics.plasticity import grad_norm
-from methods.base import Method
+from plasticbench.baselines.batched import BatchedMLP, params_per_seed
+from plasticbench.baselines.replay import Batch, ReplayBuffer
+from plasticbench.baselines.seed_rng import SeedRNG
+from plasticbench.benchmark.metrics.plasticity import grad_norm
+from plasticbench.methods.base import Method
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import torch
 
-from baselines.seed_rng import SeedRNG
+from plasticbench.baselines.seed_rng import SeedRNG
 
 
 @dataclass

@@ -15,8 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from baselines.learner import Learner, LearnerConfig, seed_mean
-from baselines.replay import Batch
+from plasticbench.baselines.learner import Learner, LearnerConfig, seed_mean
+from plasticbench.baselines.replay import Batch
 
 LOG_STD_MIN, LOG_STD_MAX = -20.0, 2.0  # continual-baselines.md §2.1
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from baselines.learner import Learner, LearnerConfig, seed_mean
-from baselines.replay import Batch
+from plasticbench.baselines.learner import Learner, LearnerConfig, seed_mean
+from plasticbench.baselines.replay import Batch
 
 
 @dataclass(frozen=True)

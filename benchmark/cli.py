@@ -40,8 +40,8 @@ def _csv(value: str | None) -> list[str] | None:
 
 
 def cmd_list(args: Sequence[str]) -> None:
-    from benchmark import registry
-    from envs.catalog import get_scenario, scenario_names
+    from plasticbench.benchmark import registry
+    from plasticbench.envs.catalog import get_scenario, scenario_names
 
     what = args[0] if args else ""
     if what == "methods":
@@ -59,8 +59,8 @@ def cmd_list(args: Sequence[str]) -> None:
 
 
 def cmd_run(args: Sequence[str]) -> None:
-    from benchmark.config import load_run_config
-    from benchmark.runner import run
+    from plasticbench.benchmark.config import load_run_config
+    from plasticbench.benchmark.runner import run
 
     config = load_run_config(list(args))
     record = run(config)
@@ -69,7 +69,7 @@ def cmd_run(args: Sequence[str]) -> None:
 
 
 def cmd_suite(args: Sequence[str]) -> None:
-    from benchmark.suite import describe, grid, launch, plan
+    from plasticbench.benchmark.suite import describe, grid, launch, plan
 
     grid_keys = {"scale", "suites", "methods", "learners", "dry_run"}
     options = {k: v for k, v in (a.partition("=")[::2] for a in args) if k in grid_keys}
@@ -99,7 +99,7 @@ def _positive_int(key: str, value: str) -> int:
 
 
 def cmd_leaderboard(args: Sequence[str]) -> None:
-    from benchmark.leaderboard import write_leaderboard
+    from plasticbench.benchmark.leaderboard import write_leaderboard
 
     options = split_options(args, {"results_dir", "output", "figures", "draw", "jobs"})
     draw = _bool("draw", options.get("draw", "true"))
@@ -113,13 +113,13 @@ def cmd_leaderboard(args: Sequence[str]) -> None:
 
 
 def cmd_perf(args: Sequence[str]) -> None:
-    from benchmark.perf import main as perf_main
+    from plasticbench.benchmark.perf import main as perf_main
 
     perf_main(split_options(args, {"learner", "seeds", "vs", "steps", "device", "env", "methods", "events"}))
 
 
 def cmd_new_method(args: Sequence[str]) -> None:
-    from benchmark.scaffold import new_method
+    from plasticbench.benchmark.scaffold import new_method
 
     if len(args) != 1:
         raise UsageError("usage: plasticbench new-method NAME")

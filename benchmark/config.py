@@ -19,9 +19,9 @@ from hydra.core.config_store import ConfigStore
 from hydra.core.global_hydra import GlobalHydra
 from omegaconf import MISSING, OmegaConf
 
-from benchmark import registry
-from envs.catalog import get_scenario, scenario_names
-from envs.task import Scenario, Task
+from plasticbench.benchmark import registry
+from plasticbench.envs.catalog import get_scenario, scenario_names
+from plasticbench.envs.task import Scenario, Task
 
 HARNESS_VERSION = "0.3.0"  # 0.2: task-end evaluation after on_task_end, model size over a plain actor; 0.3: no normalization by a non-positive SAC-N reference
 CONF_DIR = Path(__file__).resolve().parent / "conf"
@@ -149,7 +149,7 @@ def compose_config(overrides: Sequence[str]) -> Any:
     _check_group_choice("suite", _value(overrides, "suite"), scenario_names())
     register_configs()
     GlobalHydra.instance().clear()
-    with initialize_config_module(config_module="benchmark.conf", version_base="1.3"):
+    with initialize_config_module(config_module="plasticbench.benchmark.conf", version_base="1.3"):
         return compose(config_name="config", overrides=[*scenario_overrides(overrides), *overrides])
 
 

@@ -36,8 +36,8 @@ def run_cell(overrides: list[str]) -> str:
     `load_run_config` composes with Hydra's compose API, which needs the global Hydra slot that
     this very application occupies: keep the application's and put it back afterwards.
     """
-    from benchmark.config import load_run_config
-    from benchmark.runner import run
+    from plasticbench.benchmark.config import load_run_config
+    from plasticbench.benchmark.runner import run
 
     holder = GlobalHydra.instance()
     saved = holder.hydra

@@ -68,7 +68,7 @@ def sb3_installed() -> bool:
 
 
 def _env_ids() -> list[str]:
-    from envs.mujoco import SINGLE_TASK_ENV_IDS
+    from plasticbench.envs.mujoco import SINGLE_TASK_ENV_IDS
 
     return sorted(SINGLE_TASK_ENV_IDS.values())
 
@@ -92,7 +92,7 @@ def _seed_counts(value: str) -> tuple[int, ...]:
 
 def parse_options(options: dict[str, str]) -> PerfOptions:
     """Check every option; a bad one is a ValueError naming it and the allowed values."""
-    from benchmark.registry import learner_names
+    from plasticbench.benchmark.registry import learner_names
 
     unknown = sorted(set(options) - set(OPTION_KEYS))
     if unknown:
@@ -126,14 +126,14 @@ def parse_options(options: dict[str, str]) -> PerfOptions:
 
 
 def _all_methods() -> list[str]:
-    from benchmark.registry import method_names
+    from plasticbench.benchmark.registry import method_names
 
     return method_names()
 
 
 def _method_names(value: str, learner: str) -> tuple[str, ...]:
     """The listed methods, each registered and declaring `learner`; duplicates dropped, order kept."""
-    from benchmark.registry import get_method
+    from plasticbench.benchmark.registry import get_method
 
     names = [p.strip() for p in value.strip("[]").split(",") if p.strip()]
     if not names:
@@ -156,7 +156,7 @@ def dense_params(method: str, steps: int) -> dict[str, int]:
     middle of the timed train phase, after the WARMUP_STEPS untimed steps. Reset and pi key on env
     steps, so they fire in the train phase only, never in the update-only phase.
     """
-    from benchmark.registry import get_method
+    from plasticbench.benchmark.registry import get_method
 
     fields = {f.name for f in dataclasses.fields(get_method(method).Config)}
     period = max(1, steps // DENSE_EVENTS)
@@ -167,8 +167,8 @@ def dense_params(method: str, steps: int) -> dict[str, int]:
 
 # ----- measurements ---------------------------------------------------------------------------
 def _task(env: str):
-    from envs.catalog import get_scenario
-    from envs.mujoco import SINGLE_TASK_ENV_IDS
+    from plasticbench.envs.catalog import get_scenario
+    from plasticbench.envs.mujoco import SINGLE_TASK_ENV_IDS
 
     scenario = {env_id: name for name, env_id in SINGLE_TASK_ENV_IDS.items()}[env]
     return get_scenario(scenario).tasks[0]
@@ -209,8 +209,8 @@ def measure(learner: str, seeds: int, steps: int, device: str, env: str = DEFAUL
 
     Peak memory is the calling process's; `main` calls this in a fresh process per row.
     """
-    from benchmark.registry import get_learner, get_method
-    from envs.vector import SeedVectorEnv
+    from plasticbench.benchmark.registry import get_learner, get_method
+    from plasticbench.envs.vector import SeedVectorEnv
 
     torch_device = torch.device(device)
     if torch_device.type == "cuda":
@@ -282,7 +282,7 @@ SB3_BUILDERS: dict[str, Callable[[Any, int, int], tuple[type, dict[str, Any]]]] 
 def measure_sb3(learner: str, steps: int, env: str = DEFAULT_ENV) -> dict[str, Any]:
     """The same measurement for SB3's SAC/TD3: one seed, CPU, one gradient step per env step."""
     import gymnasium
-    from benchmark.registry import get_learner
+    from plasticbench.benchmark.registry import get_learner
 
     if learner not in SB3_BUILDERS:
         raise ValueError(f"no SB3 counterpart for learner {learner!r}; allowed: {', '.join(SB3_BUILDERS)}")

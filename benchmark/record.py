@@ -19,15 +19,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from benchmark.config import RunConfig
-from benchmark.metrics.continual import continual_summary, model_size
-from benchmark.metrics.plasticity import FINAL_DORMANT_TAU
-from benchmark.record_loading import SCHEMA_VERSION
-from benchmark.scores import usable_reference
-from benchmark.store import find_records
+from plasticbench.benchmark.config import RunConfig
+from plasticbench.benchmark.metrics.continual import continual_summary, model_size
+from plasticbench.benchmark.metrics.plasticity import FINAL_DORMANT_TAU
+from plasticbench.benchmark.record_loading import SCHEMA_VERSION
+from plasticbench.benchmark.scores import usable_reference
+from plasticbench.benchmark.store import find_records
 
 if TYPE_CHECKING:
-    from benchmark.runner import RunState
+    from plasticbench.benchmark.runner import RunState
 
 REFERENCE_METHOD = "sac_n"
 PACKAGES = ("plasticbench", "torch", "numpy", "gymnasium", "mujoco", "hydra-core", "rliable")

@@ -12,11 +12,11 @@ import pkgutil
 from importlib.metadata import entry_points
 from typing import Callable, Iterable
 
-from methods.base import Method
+from plasticbench.methods.base import Method
 
 ENTRY_POINT_GROUP = "plasticbench.methods"
 SETTINGS = frozenset({"online", "continual", "offline", "multitask", "discrete"})
-LEARNERS = {"sac": "baselines.sac:SAC", "td3": "baselines.td3:TD3"}
+LEARNERS = {"sac": "plasticbench.baselines.sac:SAC", "td3": "plasticbench.baselines.td3:TD3"}
 
 _METHODS: dict[str, type[Method]] = {}
 _discovered = False
@@ -51,11 +51,11 @@ def _discover() -> None:
     if _discovered:
         return
     _discovered = True
-    import methods
+    from plasticbench import methods
 
     for info in pkgutil.iter_modules(methods.__path__):
         if info.name != "base":
-            importlib.import_module(f"methods.{info.name}")
+            importlib.import_module(f"plasticbench.methods.{info.name}")
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         entry.load()
 

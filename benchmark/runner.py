@@ -16,16 +16,16 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
-from baselines.learner import Learner
-from benchmark import registry
-from benchmark.config import RunConfig
-from benchmark.metrics.plasticity import plasticity_snapshot, probe_batch
-from benchmark.record import build_record, task_bounds
-from benchmark.store import RunStore
-from envs.evaluation import evaluate_policy
-from envs.task import Task
-from envs.vector import SeedVectorEnv
-from methods.base import Method
+from plasticbench.baselines.learner import Learner
+from plasticbench.benchmark import registry
+from plasticbench.benchmark.config import RunConfig
+from plasticbench.benchmark.metrics.plasticity import plasticity_snapshot, probe_batch
+from plasticbench.benchmark.record import build_record, task_bounds
+from plasticbench.benchmark.store import RunStore
+from plasticbench.envs.evaluation import evaluate_policy
+from plasticbench.envs.task import Task
+from plasticbench.envs.vector import SeedVectorEnv
+from plasticbench.methods.base import Method
 
 EVAL_SEED_OFFSET = 10_000  # evaluation envs get their own stream, apart from every training env
 

@@ -1,12 +1,12 @@
 """Stable-Baselines3's learning curve with our learner's hyperparameters, for side-by-side checks.
 
-    python -m benchmark.sb3_curve learner=sac env=HalfCheetah-v5 steps=30000 eval_every=5000 \
+    python -m plasticbench.benchmark.sb3_curve learner=sac env=HalfCheetah-v5 steps=30000 eval_every=5000 \
         learning_starts=2000 seed=0
 
 prints one line per evaluation (environment steps, mean deterministic return over `episodes`
 episodes). Compare it with `plasticbench run method=ft1 learner=sac suite=halfcheetah seeds=1
 scale=short scale.steps_per_task=30000 scale.learning_starts=2000 scale.eval_every=5000`: the
-same agent (read from our learner's Config by `benchmark.perf`'s SB3 builders), so a learning
+same agent (read from our learner's Config by `plasticbench.benchmark.perf`'s SB3 builders), so a learning
 curve far below SB3's would be our defect, not SAC's. Not part of the leaderboard.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 from typing import Sequence
 
-from benchmark.cli import UsageError, split_options
+from plasticbench.benchmark.cli import UsageError, split_options
 
 
 def sb3_curve(learner: str, env: str, steps: int, eval_every: int, learning_starts: int, seed: int,
@@ -24,8 +24,8 @@ def sb3_curve(learner: str, env: str, steps: int, eval_every: int, learning_star
     from stable_baselines3.common.evaluation import evaluate_policy
     from stable_baselines3.common.monitor import Monitor
 
-    from benchmark.perf import SB3_BUILDERS
-    from benchmark.registry import get_learner
+    from plasticbench.benchmark.perf import SB3_BUILDERS
+    from plasticbench.benchmark.registry import get_learner
 
     train_env, eval_env = gymnasium.make(env), Monitor(gymnasium.make(env))  # Monitor: SB3 reads true episode returns
     algorithm, kwargs = SB3_BUILDERS[learner](get_learner(learner).Config(), train_env.action_space.shape[0], steps)

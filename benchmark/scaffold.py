@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from benchmark.registry import register_method
-from methods.base import Method
+from plasticbench import Method, register_method
 
 
 @register_method("{name}", settings={{"online", "continual"}}, learners={{"sac", "td3"}})
@@ -30,8 +29,8 @@ class {cls}(Method):
 '''
 
 TEST = '''"""{title}: the method's math on a tiny learner, and one end-to-end smoke run."""
-from benchmark.registry import get_method
-from benchmark.runner import run
+from plasticbench.benchmark.registry import get_method
+from plasticbench.benchmark.runner import run
 
 
 def test_{name}_is_registered():

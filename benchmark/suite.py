@@ -5,7 +5,7 @@ grid with no edit here. Runs whose record exists are skipped (their run_id is th
 resolved config), so an interrupted suite picks up where it stopped.
 
 Execution goes through an existing engine, never a home-made scheduler: `launch` writes the
-planned cells to a JSON file and starts the Hydra application `benchmark.launch` as a multirun
+planned cells to a JSON file and starts the Hydra application `plasticbench.benchmark.launch` as a multirun
 over them, with whatever `hydra/launcher=...` the user chose (docs/engines.md). Progress is read
 from the result store (records appearing), so it is the same for every engine.
 """
@@ -23,12 +23,12 @@ from typing import Callable, Sequence
 
 from tqdm.auto import tqdm
 
-from benchmark import registry
-from benchmark.config import RunConfig, load_run_config
-from benchmark.record import REFERENCE_METHOD
-from benchmark.runner import run
-from benchmark.store import RunStore
-from envs.catalog import get_scenario, scenario_names
+from plasticbench.benchmark import registry
+from plasticbench.benchmark.config import RunConfig, load_run_config
+from plasticbench.benchmark.record import REFERENCE_METHOD
+from plasticbench.benchmark.runner import run
+from plasticbench.benchmark.store import RunStore
+from plasticbench.envs.catalog import get_scenario, scenario_names
 
 POLL_S = 1.0  # how often `launch` looks for new records while the engine works
 
@@ -140,7 +140,7 @@ def launch_command(plan_file: Path, n_cells: int, launcher_overrides: Sequence[s
     overrides = list(launcher_overrides)
     if not any(o.split("=", 1)[0].lstrip("+~") == "hydra/launcher" for o in overrides):
         overrides.insert(0, f"hydra/launcher={default_launcher()}")
-    return [sys.executable, "-m", "benchmark.launch", "--multirun", f"plan={plan_file.resolve()}",
+    return [sys.executable, "-m", "plasticbench.benchmark.launch", "--multirun", f"plan={plan_file.resolve()}",
             f"cell=range(0,{n_cells})", f"hydra.sweep.dir={sweep_dir.resolve()}", *overrides]
 
 

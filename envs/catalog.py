@@ -9,9 +9,9 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from envs.mujoco import SINGLE_TASK_ENV_IDS, halfcheetah_forgetting, single_task_scenario
-from envs.ne_cycle import ne_cycle
-from envs.task import Scenario
+from plasticbench.envs.mujoco import SINGLE_TASK_ENV_IDS, halfcheetah_forgetting, single_task_scenario
+from plasticbench.envs.ne_cycle import ne_cycle
+from plasticbench.envs.task import Scenario
 
 _BUILDERS: dict[str, Callable[[], Scenario]] = {
     **{name: functools.partial(single_task_scenario, name) for name in SINGLE_TASK_ENV_IDS},

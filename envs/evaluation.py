@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
-from envs.task import Task
-from envs.vector import SeedEnv
+from plasticbench.envs.task import Task
+from plasticbench.envs.vector import SeedEnv
 
 
 @torch.no_grad()

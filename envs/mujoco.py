@@ -9,8 +9,8 @@ import functools
 
 import gymnasium
 
-from envs.halfcheetah_variants import make_halfcheetah_variant
-from envs.task import Scenario, Task
+from plasticbench.envs.halfcheetah_variants import make_halfcheetah_variant
+from plasticbench.envs.task import Scenario, Task
 
 FAMILY = "mujoco"
 BACKEND = "mujoco"

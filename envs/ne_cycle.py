@@ -24,9 +24,9 @@ import functools
 import gymnasium
 import numpy as np
 
-from envs.mujoco import BACKEND, FAMILY, make_gymnasium_env
-from envs.task import Scenario, Task
-from envs.vector import scale_to_bounds
+from plasticbench.envs.mujoco import BACKEND, FAMILY, make_gymnasium_env
+from plasticbench.envs.task import Scenario, Task
+from plasticbench.envs.vector import scale_to_bounds
 
 CYCLE_ENV_IDS: tuple[str, ...] = ("HalfCheetah-v5", "Humanoid-v5", "Ant-v5", "Hopper-v5")
 """NE §5.2 order (scenarios.md §3.1); -v5 as every MuJoCo suite here (envs/mujoco.py)."""

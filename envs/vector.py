@@ -17,7 +17,7 @@ import mujoco
 import numpy as np
 import torch
 
-from envs.task import Task
+from plasticbench.envs.task import Task
 
 _STATE = mujoco.mjtState.mjSTATE_INTEGRATION
 """Everything mj_step reads (time, qpos, qvel, act, warm start, controls, applied forces):

@@ -1,1 +1,1 @@
-"""Method modules: one file per method, each registered with `benchmark.registry.register_method`."""
+"""Method modules: one file per method, each registered with `plasticbench.benchmark.registry.register_method`."""

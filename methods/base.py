@@ -1,7 +1,7 @@
 """The method contract (ARCHITECTURE.md, "The method contract"): lifecycle hooks with no-op defaults.
 
 A method overrides only the hooks it needs; the learner calls every hook at a fixed point and never
-special-cases a method by name. `ctx` is the learner's public face (`baselines.learner.Learner`):
+special-cases a method by name. `ctx` is the learner's public face (`plasticbench.baselines.learner.Learner`):
 networks by role, optimizers, replay buffer, counters, seed count, device and per-seed RNG.
 """
 from __future__ import annotations
@@ -14,9 +14,9 @@ import torch
 from torch import nn
 
 if TYPE_CHECKING:
-    from baselines.learner import Learner, NetworkSpec
-    from baselines.replay import Batch, ReplayBuffer
-    from envs.task import Task
+    from plasticbench.baselines.learner import Learner, NetworkSpec
+    from plasticbench.baselines.replay import Batch, ReplayBuffer
+    from plasticbench.envs.task import Task
 
 
 class Method:

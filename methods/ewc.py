@@ -28,9 +28,9 @@ import torch
 from torch import nn
 from torch.func import functional_call, jacrev, vmap
 
-from baselines.sac import LOG_STD_MAX, LOG_STD_MIN
-from benchmark.registry import register_method
-from methods.base import Method
+from plasticbench.baselines.sac import LOG_STD_MAX, LOG_STD_MIN
+from plasticbench.benchmark.registry import register_method
+from plasticbench.methods.base import Method
 
 FISHER_EPS = 1e-6  # in the denominator sigma^2 + eps (§8.1)
 FISHER_MIN = 1e-5  # per-state, element-wise floor (§8.1)

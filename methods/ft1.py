@@ -5,8 +5,8 @@ compared against. Model size 1.0.
 """
 from __future__ import annotations
 
-from benchmark.registry import register_method
-from methods.base import Method
+from plasticbench.benchmark.registry import register_method
+from plasticbench.methods.base import Method
 
 
 @register_method("ft1", settings={"online", "continual"}, learners={"sac", "td3"})

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import torch
 
-from benchmark.registry import register_method
-from methods.base import Method
+from plasticbench.benchmark.registry import register_method
+from plasticbench.methods.base import Method
 
 
 def l2_to_anchor(params: list[torch.Tensor], anchor: list[torch.Tensor]) -> torch.Tensor:

@@ -11,8 +11,8 @@ from typing import Iterator
 
 import torch
 
-from benchmark.registry import register_method
-from methods.base import Method
+from plasticbench.benchmark.registry import register_method
+from plasticbench.methods.base import Method
 
 
 @register_method("ft_n", settings={"continual"}, learners={"sac", "td3"})

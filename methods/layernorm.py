@@ -15,10 +15,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from baselines.batched import BatchedMLP
-from baselines.seed_rng import SeedRNG
-from benchmark.registry import register_method
-from methods.base import Method
+from plasticbench.baselines.batched import BatchedMLP
+from plasticbench.baselines.seed_rng import SeedRNG
+from plasticbench.benchmark.registry import register_method
+from plasticbench.methods.base import Method
 
 
 class BatchedLayerNorm(nn.Module):

@@ -17,14 +17,14 @@ from typing import Optional
 
 import torch
 
-from baselines.batched import BatchedLinear
-from benchmark.metrics.plasticity import active_unit_fraction, dormant_masks, hidden_activations
-from benchmark.registry import register_method
-from methods.base import Method
-from methods.ne_topology import (code_gate, cosine_grow_rate, erdos_renyi_densities, grow_connections, initial_mask,
+from plasticbench.baselines.batched import BatchedLinear
+from plasticbench.benchmark.metrics.plasticity import active_unit_fraction, dormant_masks, hidden_activations
+from plasticbench.benchmark.registry import register_method
+from plasticbench.methods.base import Method
+from plasticbench.methods.ne_topology import (code_gate, cosine_grow_rate, erdos_renyi_densities, grow_connections, initial_mask,
                                  neurons_to_prune, review_indices, top_k_mask)
-from baselines.batched import batched_mlps
-from methods.redo import zero_adam_moments
+from plasticbench.baselines.batched import batched_mlps
+from plasticbench.methods.redo import zero_adam_moments
 
 PRUNE_MODES = ("dormant_neuron", "weight_magnitude")
 ER_MODES = ("code_gate", "dormant_slope")

@@ -11,7 +11,7 @@ from typing import Sequence
 
 import torch
 
-from benchmark.metrics.plasticity import dormant_masks
+from plasticbench.benchmark.metrics.plasticity import dormant_masks
 
 
 def erdos_renyi_densities(shapes: Sequence[tuple[int, int]], sparsity: float) -> list[float]:

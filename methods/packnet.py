@@ -37,9 +37,9 @@ from typing import Iterator, Optional
 import torch
 from torch import nn
 
-from baselines.batched import batched_mlps
-from benchmark.registry import register_method
-from methods.base import Method
+from plasticbench.baselines.batched import batched_mlps
+from plasticbench.benchmark.registry import register_method
+from plasticbench.methods.base import Method
 
 FREE = -1
 

@@ -34,10 +34,10 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from baselines.batched import BatchedMLP, params_per_seed
-from baselines.seed_rng import SeedRNG
-from benchmark.registry import register_method
-from methods.base import Method
+from plasticbench.baselines.batched import BatchedMLP, params_per_seed
+from plasticbench.baselines.seed_rng import SeedRNG
+from plasticbench.benchmark.registry import register_method
+from plasticbench.methods.base import Method
 
 SINGLE_TASK_INJECTION_STEP = 500_000
 """pi.md §5 harness default: one injection at 50 % of training; 50 % of the 1M-step paper budget

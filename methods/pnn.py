@@ -46,14 +46,14 @@ from typing import TYPE_CHECKING, Iterator, Optional, Sequence
 import torch
 from torch import nn
 
-from baselines.batched import ACTIVATIONS, BatchedLinear, params_per_seed
-from baselines.seed_rng import SeedRNG
-from benchmark.registry import register_method
-from methods.base import Method
+from plasticbench.baselines.batched import ACTIVATIONS, BatchedLinear, params_per_seed
+from plasticbench.baselines.seed_rng import SeedRNG
+from plasticbench.benchmark.registry import register_method
+from plasticbench.methods.base import Method
 
 if TYPE_CHECKING:
-    from baselines.learner import Learner, NetworkSpec
-    from envs.task import Task
+    from plasticbench.baselines.learner import Learner, NetworkSpec
+    from plasticbench.envs.task import Task
 
 WIDTH_RATIO = 96 / 256  # §11: columns of width 96 beside Rewire's width-256 actor
 
@@ -163,7 +163,7 @@ class PNN(Method):
     class Config:
         """width: every hidden layer of a column; None = WIDTH_RATIO x the learner's widest hidden
         layer (`hidden_size: 96` for Rewire's 256, [RN: configs/pnn.yaml]).
-        activation: LeakyReLU(0.2) in columns and adapters (§11), a name from `baselines.batched.ACTIVATIONS`."""
+        activation: LeakyReLU(0.2) in columns and adapters (§11), a name from `plasticbench.baselines.batched.ACTIVATIONS`."""
 
         width: Optional[int] = None
         activation: str = "leaky_relu"

@@ -2,7 +2,7 @@
 
 Every `period` gradient steps a replay batch is forwarded through each network being recycled; the
 tau-dormant hidden neurons of each seed (redo.md §2, eq. 1, scored by
-`benchmark.metrics.plasticity.neuron_scores`) get fresh incoming weights from the network's own
+`plasticbench.benchmark.metrics.plasticity.neuron_scores`) get fresh incoming weights from the network's own
 initializer and a zero bias, their outgoing weights are zeroed (so the function is unchanged at that
 instant) and the Adam moments exp_avg / exp_avg_sq of both touched weight slices are zeroed; bias
 moments and Adam's step count are kept, as in the reference code. Every decision is a per-seed
@@ -17,11 +17,11 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from baselines.batched import BatchedLinear, BatchedMLP, batched_mlps
-from baselines.seed_rng import SeedRNG
-from benchmark.metrics.plasticity import dormant_masks, hidden_activations
-from benchmark.registry import register_method
-from methods.base import Method
+from plasticbench.baselines.batched import BatchedLinear, BatchedMLP, batched_mlps
+from plasticbench.baselines.seed_rng import SeedRNG
+from plasticbench.benchmark.metrics.plasticity import dormant_masks, hidden_activations
+from plasticbench.benchmark.registry import register_method
+from plasticbench.methods.base import Method
 
 ADAM_MOMENTS = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
 

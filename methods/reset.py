@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from baselines.batched import batched_mlps
-from benchmark.registry import register_method
-from methods.base import Method
+from plasticbench.baselines.batched import batched_mlps
+from plasticbench.benchmark.registry import register_method
+from plasticbench.methods.base import Method
 
 
 def reset_modules(network: nn.Module, last_layers: int) -> list[nn.Module]:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from benchmark.registry import register_method
-from methods.ft_n import FTN
+from plasticbench.benchmark.registry import register_method
+from plasticbench.methods.ft_n import FTN
 
 
 @register_method("sac_n", settings={"continual"}, learners={"sac", "td3"})

@@ -24,7 +24,7 @@ def _fixed_global_rng() -> None:
 @pytest.fixture
 def tiny_config(tmp_path: Path) -> Callable:
     """load_run_config with small networks and a temporary results directory."""
-    from benchmark.config import load_run_config
+    from plasticbench.benchmark.config import load_run_config
 
     def make(*overrides: str, results_dir: Path | None = None):
         return load_run_config([*TINY, f"results_dir={results_dir or tmp_path}", *overrides])

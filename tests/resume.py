@@ -1,8 +1,8 @@
 """Kill a run at its n-th checkpoint, resume it, and run it again uninterrupted: the resume checks."""
 import pytest
 
-from benchmark.runner import Run, run
-from benchmark.store import RunStore
+from plasticbench.benchmark.runner import Run, run
+from plasticbench.benchmark.store import RunStore
 
 
 class Killed(Exception):

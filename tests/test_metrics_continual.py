@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from benchmark.metrics.continual import (
+from plasticbench.benchmark.metrics.continual import (
     average_performance,
     continual_summary,
     forgetting,

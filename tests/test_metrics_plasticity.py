@@ -4,13 +4,13 @@ import math
 import pytest
 import torch
 
-from baselines.batched import BatchedMLP
-from baselines.seed_rng import SeedRNG
-from baselines.td3 import TD3, TD3Config
-from benchmark.metrics.plasticity import (
+from plasticbench.baselines.batched import BatchedMLP
+from plasticbench.baselines.seed_rng import SeedRNG
+from plasticbench.baselines.td3 import TD3, TD3Config
+from plasticbench.benchmark.metrics.plasticity import (
     active_neuron_ratio, active_unit_fraction, dormant_masks, dormant_ratio, effective_rank, feature_norm,
     grad_norm, hidden_activations, neuron_scores, plasticity_snapshot, probe_batch, srank, weight_rms)
-from methods.ft1 import FT1
+from plasticbench.methods.ft1 import FT1
 
 
 def test_neuron_scores_and_dormant_ratio_on_a_hand_built_layer():

@@ -10,7 +10,7 @@ import re
 import pytest
 import torch
 
-from benchmark import perf
+from plasticbench.benchmark import perf
 
 
 def _row(impl: str, seeds: int, seed_steps_per_s: float) -> dict:
@@ -125,8 +125,8 @@ def test_dense_events_land_in_the_timed_window():
 
 
 def test_method_incompatible_with_the_learner_names_the_allowed_ones(monkeypatch):
-    from benchmark import registry
-    from methods.base import Method
+    from plasticbench.benchmark import registry
+    from plasticbench.methods.base import Method
 
     class TD3Only(Method):
         name, learners, settings = "td3_only", frozenset({"td3"}), frozenset({"online"})

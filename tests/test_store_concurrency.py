@@ -2,7 +2,7 @@
 import json
 import multiprocessing
 
-from benchmark.store import RunStore, find_records
+from plasticbench.benchmark.store import RunStore, find_records
 
 
 def _write_many(results_dir: str, writer: int, count: int) -> None:

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from benchmark import registry
-from benchmark.config import load_run_config
-from benchmark.suite import estimate_cost, grid, launch, plan
-from envs.catalog import get_scenario
+from plasticbench.benchmark import registry
+from plasticbench.benchmark.config import load_run_config
+from plasticbench.benchmark.suite import estimate_cost, grid, launch, plan
+from plasticbench.envs.catalog import get_scenario
 
 TINY = ["learner.hidden=[16,16]", "learner.batch_size=16", "seeds=1"]
 
@@ -49,7 +49,7 @@ def test_plan_skips_recorded_runs_and_estimates_from_wall_times(tmp_path):
 
 def test_reference_runs_form_the_first_phase(tmp_path):
     """SAC-N records must exist before the runs that normalize by them, whatever the engine's order."""
-    from benchmark.suite import phases
+    from plasticbench.benchmark.suite import phases
 
     the_plan = plan(grid("smoke", suites=["halfcheetah_forgetting"], methods=["ft1", "sac_n", "ewc"],
                          extra=[*TINY, f"results_dir={tmp_path}"]))
@@ -99,7 +99,7 @@ def _job_pid(submitit_dir: Path) -> int | None:
 def test_grid_with_submitit_local_survives_preemption(tmp_path):
     import hydra_plugins.hydra_submitit_launcher  # noqa: F401
     results = tmp_path / "results"
-    command = [sys.executable, "-m", "benchmark.cli", "suite", "scale=smoke", "suites=halfcheetah", "methods=ft1",
+    command = [sys.executable, "-m", "plasticbench.benchmark.cli", "suite", "scale=smoke", "suites=halfcheetah", "methods=ft1",
                "learners=sac", *TINY, "scale.checkpoint_every=50", f"results_dir={results}",
                "hydra/launcher=submitit_local", "hydra.launcher.timeout_min=10"]
     env = {**os.environ, "MUJOCO_GL": "disable"}
@@ -131,6 +131,6 @@ def test_grid_with_submitit_local_survives_preemption(tmp_path):
 def test_job_threads_split_the_cores_between_concurrent_jobs(launcher, cores, expected):
     from omegaconf import OmegaConf
 
-    from benchmark.launch import job_threads
+    from plasticbench.benchmark.launch import job_threads
 
     assert job_threads(OmegaConf.create(launcher), cores) == expected

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 import torch
 from torch import nn
 
-from baselines.seed_rng import SeedRNG
+from plasticbench.baselines.seed_rng import SeedRNG
 
 if TYPE_CHECKING:
-    from baselines.learner import Learner
-    from baselines.replay import Batch
+    from plasticbench.baselines.learner import Learner
+    from plasticbench.baselines.replay import Batch
 
 DORMANT_TAUS = (0.0, 0.025, 0.1)  # §D: 0 (NE), 0.025 (ReDo DQN), 0.1 (ReDo other settings)
 FINAL_DORMANT_TAU = 0.1  # the record's `final_dormant_ratio`: tau = 0 is degenerate under LeakyReLU (§Pitfalls)

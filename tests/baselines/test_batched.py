@@ -1,7 +1,7 @@
 import torch
 
-from baselines.batched import BatchedLinear, BatchedMLP, params_per_seed
-from baselines.seed_rng import SeedRNG
+from plasticbench.baselines.batched import BatchedLinear, BatchedMLP, params_per_seed
+from plasticbench.baselines.seed_rng import SeedRNG
 
 
 def test_batched_linear_is_one_linear_layer_per_seed():

@@ -5,9 +5,9 @@ import math
 import pytest
 import torch
 
-from baselines.sac import SAC, SACConfig, squashed_gaussian
-from baselines.td3 import TD3, TD3Config
-from methods.ft1 import FT1
+from plasticbench.baselines.sac import SAC, SACConfig, squashed_gaussian
+from plasticbench.baselines.td3 import TD3, TD3Config
+from plasticbench.methods.ft1 import FT1
 from tests.seeds import assert_seed_matches
 from tests.transitions import fill
 

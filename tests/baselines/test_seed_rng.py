@@ -1,6 +1,6 @@
 import torch
 
-from baselines.seed_rng import SeedRNG
+from plasticbench.baselines.seed_rng import SeedRNG
 
 
 def test_a_seed_draws_the_same_numbers_alone_or_among_others():

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from envs.halfcheetah_variants import HALFCHEETAH_VARIANTS, get_variant, make_halfcheetah_variant, observation_mask
+from plasticbench.envs.halfcheetah_variants import HALFCHEETAH_VARIANTS, get_variant, make_halfcheetah_variant, observation_mask
 
 BODIES = ["world", "torso", "bthigh", "bshin", "bfoot", "fthigh", "fshin", "ffoot"]
 

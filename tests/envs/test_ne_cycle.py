@@ -3,9 +3,9 @@ import gymnasium
 import numpy as np
 import torch
 
-from envs import SCALES, get_scenario, scenario_names
-from envs.ne_cycle import ACT_DIM_MAX, CYCLE_ENV_IDS, OBS_DIM_MAX
-from envs.vector import SeedVectorEnv
+from plasticbench.envs import SCALES, get_scenario, scenario_names
+from plasticbench.envs.ne_cycle import ACT_DIM_MAX, CYCLE_ENV_IDS, OBS_DIM_MAX
+from plasticbench.envs.vector import SeedVectorEnv
 
 ORDER = ["HalfCheetah-v5", "Humanoid-v5", "Ant-v5", "Hopper-v5"]
 

@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from envs import get_scenario
-from envs.evaluation import evaluate_policy
+from plasticbench.envs import get_scenario
+from plasticbench.envs.evaluation import evaluate_policy
 
 
 def _linear_policy(obs_dim, act_dim):

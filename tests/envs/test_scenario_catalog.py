@@ -4,7 +4,7 @@ import pickle
 
 import pytest
 
-from envs import SCALES, get_scenario, scenario_names
+from plasticbench.envs import SCALES, get_scenario, scenario_names
 
 SINGLE = {"halfcheetah": "HalfCheetah-v5", "hopper": "Hopper-v5", "walker2d": "Walker2d-v5",
           "ant": "Ant-v5", "humanoid": "Humanoid-v5"}

@@ -5,8 +5,8 @@ import io
 import pytest
 import torch
 
-from envs import get_scenario
-from envs.vector import SeedVectorEnv
+from plasticbench.envs import get_scenario
+from plasticbench.envs.vector import SeedVectorEnv
 
 
 def _task(scenario):

@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.cli import main
-from benchmark.suite import grid, plan, run_plan
+from plasticbench.benchmark.cli import main
+from plasticbench.benchmark.suite import grid, plan, run_plan
 from tests.conftest import TINY
 
 

@@ -1,9 +1,9 @@
 """A recording method proves every hook is called, in order, the expected number of times per task."""
 import contextlib
 
-from benchmark.registry import register_method
-from benchmark.runner import run
-from methods.base import Method
+from plasticbench.benchmark.registry import register_method
+from plasticbench.benchmark.runner import run
+from plasticbench.methods.base import Method
 
 CALLS: list[tuple[str, int]] = []
 

@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 import torch
 
-from benchmark.config import load_run_config
-from benchmark.runner import run
-from envs.catalog import get_scenario
-from envs.evaluation import evaluate_policy
+from plasticbench.benchmark.config import load_run_config
+from plasticbench.benchmark.runner import run
+from plasticbench.envs.catalog import get_scenario
+from plasticbench.envs.evaluation import evaluate_policy
 
 
 @pytest.mark.slow

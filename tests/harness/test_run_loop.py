@@ -4,8 +4,8 @@ import json
 import numpy as np
 import pytest
 
-from benchmark.runner import run
-from benchmark.store import RunStore
+from plasticbench.benchmark.runner import run
+from plasticbench.benchmark.store import RunStore
 from tests.resume import killed_and_resumed
 
 

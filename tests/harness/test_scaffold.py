@@ -2,7 +2,7 @@ import ast
 
 import pytest
 
-from benchmark.scaffold import new_method
+from plasticbench.benchmark.scaffold import new_method
 
 
 def test_new_method_writes_a_parseable_method_and_test(tmp_path):

@@ -3,10 +3,10 @@ from dataclasses import dataclass
 
 import torch
 
-from baselines.sac import SAC, SACConfig
-from methods.ft_l2 import FTL2, l2_to_anchor
-from methods.ft_n import FTN
-from methods.sac_n import SACN
+from plasticbench.baselines.sac import SAC, SACConfig
+from plasticbench.methods.ft_l2 import FTL2, l2_to_anchor
+from plasticbench.methods.ft_n import FTN
+from plasticbench.methods.sac_n import SACN
 from tests.baselines.test_learners import ACT, OBS
 from tests.transitions import fill
 

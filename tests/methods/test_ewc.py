@@ -3,10 +3,10 @@ from dataclasses import dataclass
 
 import torch
 
-from baselines.batched import BatchedMLP
-from baselines.sac import SAC, SACConfig
-from baselines.seed_rng import SeedRNG
-from methods.ewc import EWC, FISHER_EPS, FISHER_MIN, fisher_diagonal, gaussian_parts
+from plasticbench.baselines.batched import BatchedMLP
+from plasticbench.baselines.sac import SAC, SACConfig
+from plasticbench.baselines.seed_rng import SeedRNG
+from plasticbench.methods.ewc import EWC, FISHER_EPS, FISHER_MIN, fisher_diagonal, gaussian_parts
 from tests.transitions import fill
 
 OBS, ACT = 3, 2

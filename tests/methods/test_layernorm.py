@@ -2,12 +2,12 @@
 import pytest
 import torch
 
-from baselines.batched import BatchedMLP
-from baselines.sac import SAC, SACConfig
-from baselines.seed_rng import SeedRNG
-from baselines.td3 import TD3, TD3Config
-from benchmark.metrics.plasticity import hidden_activations
-from methods.layernorm import LayerNorm, LayerNormMLP
+from plasticbench.baselines.batched import BatchedMLP
+from plasticbench.baselines.sac import SAC, SACConfig
+from plasticbench.baselines.seed_rng import SeedRNG
+from plasticbench.baselines.td3 import TD3, TD3Config
+from plasticbench.benchmark.metrics.plasticity import hidden_activations
+from plasticbench.methods.layernorm import LayerNorm, LayerNormMLP
 from tests.seeds import assert_seed_matches
 from tests.transitions import fill
 

@@ -4,12 +4,12 @@ import math
 import pytest
 import torch
 
-from baselines.replay import ReplayBuffer
-from baselines.sac import SAC, SACConfig
-from baselines.seed_rng import SeedRNG
-from baselines.td3 import TD3, TD3Config
-from methods.ne import NE
-from methods.ne_topology import (code_gate, cosine_grow_rate, erdos_renyi_densities, grow_connections, initial_mask,
+from plasticbench.baselines.replay import ReplayBuffer
+from plasticbench.baselines.sac import SAC, SACConfig
+from plasticbench.baselines.seed_rng import SeedRNG
+from plasticbench.baselines.td3 import TD3, TD3Config
+from plasticbench.methods.ne import NE
+from plasticbench.methods.ne_topology import (code_gate, cosine_grow_rate, erdos_renyi_densities, grow_connections, initial_mask,
                                  review_indices)
 from tests.seeds import assert_seed_matches
 from tests.transitions import fill

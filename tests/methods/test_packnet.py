@@ -6,9 +6,9 @@ import math
 import pytest
 import torch
 
-from baselines.sac import SAC, SACConfig
-from baselines.td3 import TD3, TD3Config
-from methods.packnet import FREE, PackNet, actor_tensors, allocate
+from plasticbench.baselines.sac import SAC, SACConfig
+from plasticbench.baselines.td3 import TD3, TD3Config
+from plasticbench.methods.packnet import FREE, PackNet, actor_tensors, allocate
 from tests.resume import killed_and_resumed
 from tests.methods.test_continual_baselines import FakeTask
 from tests.transitions import fill

@@ -4,11 +4,11 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from baselines.sac import SAC, SACConfig
-from baselines.seed_rng import SeedRNG
-from baselines.td3 import TD3, TD3Config
-from benchmark.registry import get_method
-from methods.pi import InjectableMLP, PlasticityInjection, injectable_modules
+from plasticbench.baselines.sac import SAC, SACConfig
+from plasticbench.baselines.seed_rng import SeedRNG
+from plasticbench.baselines.td3 import TD3, TD3Config
+from plasticbench.benchmark.registry import get_method
+from plasticbench.methods.pi import InjectableMLP, PlasticityInjection, injectable_modules
 from tests.transitions import fill
 
 OBS, ACT = 4, 2

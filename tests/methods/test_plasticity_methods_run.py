@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from benchmark.runner import run
+from plasticbench.benchmark.runner import run
 
 
 @pytest.mark.parametrize("method,learner", [("reset method.period=80", "sac"), ("redo method.period=10", "td3"),

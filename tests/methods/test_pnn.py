@@ -8,13 +8,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from baselines.batched import BatchedMLP
-from baselines.sac import SAC, SACConfig, squashed_gaussian
-from baselines.seed_rng import SeedRNG
-from baselines.td3 import TD3, TD3Config
-from benchmark.registry import get_method
-from benchmark.runner import build
-from methods.pnn import PNN, ProgressiveNetwork
+from plasticbench.baselines.batched import BatchedMLP
+from plasticbench.baselines.sac import SAC, SACConfig, squashed_gaussian
+from plasticbench.baselines.seed_rng import SeedRNG
+from plasticbench.baselines.td3 import TD3, TD3Config
+from plasticbench.benchmark.registry import get_method
+from plasticbench.benchmark.runner import build
+from plasticbench.methods.pnn import PNN, ProgressiveNetwork
 from tests.resume import killed_and_resumed
 from tests.seeds import assert_seed_matches
 from tests.transitions import fill

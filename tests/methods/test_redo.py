@@ -4,11 +4,11 @@ import math
 import pytest
 import torch
 
-from baselines.batched import BatchedMLP
-from baselines.sac import SAC, SACConfig
-from baselines.seed_rng import SeedRNG
-from baselines.td3 import TD3, TD3Config
-from methods.redo import ReDo, recycle_dormant
+from plasticbench.baselines.batched import BatchedMLP
+from plasticbench.baselines.sac import SAC, SACConfig
+from plasticbench.baselines.seed_rng import SeedRNG
+from plasticbench.baselines.td3 import TD3, TD3Config
+from plasticbench.methods.redo import ReDo, recycle_dormant
 from tests.seeds import assert_seed_matches
 from tests.transitions import fill
 

@@ -5,9 +5,9 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from baselines.sac import SAC, SACConfig
-from baselines.td3 import TD3, TD3Config
-from methods.reset import Reset
+from plasticbench.baselines.sac import SAC, SACConfig
+from plasticbench.baselines.td3 import TD3, TD3Config
+from plasticbench.methods.reset import Reset
 from tests.seeds import assert_seed_matches
 from tests.transitions import fill
 
