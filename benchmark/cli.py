@@ -99,7 +99,7 @@ def _positive_int(key: str, value: str) -> int:
 
 
 def cmd_leaderboard(args: Sequence[str]) -> None:
-    from plasticbench.benchmark.leaderboard import write_leaderboard
+    from plasticbench.benchmark.reporting.leaderboard import write_leaderboard
 
     options = split_options(args, {"results_dir", "output", "figures", "draw", "jobs"})
     draw = _bool("draw", options.get("draw", "true"))

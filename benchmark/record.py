@@ -22,8 +22,8 @@ import numpy as np
 from plasticbench.benchmark.config import RunConfig
 from plasticbench.benchmark.metrics.continual import continual_summary, model_size
 from plasticbench.benchmark.metrics.plasticity import FINAL_DORMANT_TAU
-from plasticbench.benchmark.record_loading import SCHEMA_VERSION
-from plasticbench.benchmark.scores import usable_reference
+from plasticbench.benchmark.reporting.record_loading import SCHEMA_VERSION
+from plasticbench.benchmark.reporting.scores import usable_reference
 from plasticbench.benchmark.store import find_records
 
 if TYPE_CHECKING:

@@ -3,9 +3,9 @@ and independent of how many processes draw them; plasticity curves are read from
 
 import numpy as np
 
-from plasticbench.benchmark.leaderboard import PLASTICITY_PANELS, plasticity_series, write_leaderboard
+from plasticbench.benchmark.reporting.leaderboard import PLASTICITY_PANELS, plasticity_series, write_leaderboard
 from plasticbench.benchmark.store import RunStore
-from plasticbench.benchmark.synthetic_records import METHODS, SCENARIOS, synthetic_record
+from tools.synthetic_records import METHODS, SCENARIOS, synthetic_record
 
 CELLS_PER_SCALE = len(METHODS) * len(SCENARIOS) * 2  # x learners
 

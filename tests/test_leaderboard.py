@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from plasticbench.benchmark.leaderboard import build_leaderboard, load_records, write_leaderboard
+from plasticbench.benchmark.reporting.leaderboard import build_leaderboard, load_records, write_leaderboard
 
 
 def make_record(run_id: str, method: str, scale: str = "smoke", suite: str = "halfcheetah_4",
@@ -115,7 +115,7 @@ def test_build_rejects_invalid_record():
 
 def test_only_return_suites_are_renormalized_by_records():
     """Brax returns are divided by SAC-N's; Continual World success rates stay success rates."""
-    from plasticbench.benchmark.stats import iqm
+    from plasticbench.benchmark.reporting.stats import iqm
 
     def cw(run_id: str, method: str) -> dict:
         record = make_record(run_id, method, suite="cw10", kind="success")

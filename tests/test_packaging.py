@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -45,8 +46,13 @@ def _probe(cwd: Path, pythonpath: Path | None = None) -> tuple[str, str, set[str
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("wheel")
-    _pip("wheel", str(ROOT), "--no-deps", "--no-build-isolation", "-w", str(out), cwd=out)
+    """Built from a copy of the sources, so no stale build/ folder of the checkout can slip in."""
+    out, source = tmp_path_factory.mktemp("wheel"), tmp_path_factory.mktemp("source")
+    for name in ("pyproject.toml", "README.md", "__init__.py"):
+        shutil.copy(ROOT / name, source / name)
+    for folder in GENERIC:
+        shutil.copytree(ROOT / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    _pip("wheel", str(source), "--no-deps", "--no-build-isolation", "-w", str(out), cwd=out)
     return next(out.glob("plasticbench-*.whl"))
 
 
@@ -57,7 +63,7 @@ def test_wheel_holds_only_the_plasticbench_namespace_and_every_package(wheel):
     packages = {str(p.parent.relative_to(ROOT)) for folder in GENERIC for p in (ROOT / folder).rglob("__init__.py")}
     assert {f"plasticbench/{p}/__init__.py" for p in packages} <= set(names), "a package is missing from pyproject.toml"
     assert "plasticbench/benchmark/conf/config.yaml" in names
-    assert not [n for n in names if n.startswith(("plasticbench/tests", "plasticbench/results"))]
+    assert not [n for n in names if n.startswith(("plasticbench/tests", "plasticbench/tools", "plasticbench/results"))]
 
 
 def test_generic_names_do_not_import_from_the_editable_install(tmp_path):

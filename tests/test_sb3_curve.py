@@ -1,7 +1,7 @@
 """The SB3 learning-curve script: one evaluation per `eval_every` steps, bad input rejected before work."""
 import pytest
 
-from plasticbench.benchmark import sb3_curve
+from tools import sb3_curve
 
 
 def test_curve_has_one_evaluation_per_interval(capsys):

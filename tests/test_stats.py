@@ -5,7 +5,7 @@ import pytest
 from scipy.stats import trim_mean
 import rliable.metrics as rly_metrics  # imports without arch; used only as a cross-check
 
-from plasticbench.benchmark.stats import (
+from plasticbench.benchmark.reporting.stats import (
     interval_estimate,
     iqm,
     mean,
@@ -95,7 +95,7 @@ def test_interval_estimate_rejects_bad_arguments():
 
 
 def test_performance_profile_at_known_thresholds():
-    from plasticbench.benchmark.stats import performance_profile, performance_profile_interval
+    from plasticbench.benchmark.reporting.stats import performance_profile, performance_profile_interval
 
     x = np.array([[0.0, 1.0], [2.0, 3.0]])  # entries 0, 1, 2, 3
     assert performance_profile(x, np.array([-1.0, 0.0, 1.5, 3.0])).tolist() == [1.0, 0.75, 0.5, 0.0]
@@ -104,7 +104,7 @@ def test_performance_profile_at_known_thresholds():
 
 
 def test_probability_of_improvement_interval_identical_sets():
-    from plasticbench.benchmark.stats import probability_of_improvement_interval
+    from plasticbench.benchmark.reporting.stats import probability_of_improvement_interval
 
     x = np.array([[1.0, 5.0], [2.0, 6.0], [3.0, 7.0]])
     point, low, high = probability_of_improvement_interval(x, x, reps=500)
@@ -113,7 +113,7 @@ def test_probability_of_improvement_interval_identical_sets():
 
 
 def test_interval_estimates_share_resamples_with_interval_estimate():
-    from plasticbench.benchmark.stats import interval_estimates
+    from plasticbench.benchmark.reporting.stats import interval_estimates
 
     x = np.random.RandomState(2).rand(5, 3)
     both = interval_estimates(x, {"iqm": iqm, "median": median}, reps=300, seed=4)
@@ -124,7 +124,7 @@ def test_interval_estimates_share_resamples_with_interval_estimate():
 def test_bootstrap_shortcuts_equal_explicit_resampling():
     """The profile and PoI bands re-weight the original runs by draw counts instead of building each
     resample; they must equal the statistic computed on explicit stratified resamples (same draws)."""
-    from plasticbench.benchmark.stats import _poi_resampled, performance_profile, performance_profile_interval
+    from plasticbench.benchmark.reporting.stats import _poi_resampled, performance_profile, performance_profile_interval
 
     rng = np.random.RandomState(7)
     x, y = rng.rand(6, 3).round(1), rng.rand(4, 3).round(1)  # rounded: ties occur
@@ -145,7 +145,7 @@ def test_intervals_agree_with_rliable_library():
     with 5,000 resamples both estimate the same percentiles, so the bounds agree to Monte-Carlo error.
     rliable.library needs arch 7 with pandas < 3 (the dev extra pins it); the leaderboard never does."""
     import rliable.library as library  # the dev extra makes this importable: a failure here is a failure
-    from plasticbench.benchmark.stats import interval_estimates
+    from plasticbench.benchmark.reporting.stats import interval_estimates
 
     x = np.random.RandomState(11).normal(1.0, 0.3, size=(10, 3))
     ours = interval_estimates(x, {"IQM": iqm, "Mean": mean, "Optimality gap": optimality_gap}, reps=5000, seed=1)

@@ -1,7 +1,7 @@
 """Per-seed metrics computed from a run's stored evaluation log.
 
 Each submodule holds pure numpy functions for one family of metrics; aggregation across seeds
-(IQM, bootstrap CIs) lives in ``plasticbench.benchmark.stats``. Import submodules directly, e.g.
+(IQM, bootstrap CIs) lives in ``plasticbench.benchmark.reporting.stats``. Import submodules directly, e.g.
 ``from benchmark.metrics.continual import continual_summary``.
 """
 

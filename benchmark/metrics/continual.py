@@ -3,7 +3,7 @@
 Definitions follow /work/shared/spec/metrics-continual.md (Rewire, CSP, Continual World) and
 sections 2-4 of /work/shared/spec/metrics-benchmark.md. Every function is pure numpy over one
 seed's evaluation log, so the metrics can be recomputed from a stored record without retraining;
-aggregation across seeds belongs to ``plasticbench.benchmark.stats`` (IQM with stratified-bootstrap CIs).
+aggregation across seeds belongs to ``plasticbench.benchmark.reporting.stats`` (IQM with stratified-bootstrap CIs).
 
 Shared input conventions:
     perf        [E, N]  normalized performance p_i(t) at E evaluation points for N tasks,

@@ -20,10 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from plasticbench.benchmark import figures, stats
-from plasticbench.benchmark.record_loading import is_number, load_records, record_problem
+from plasticbench.benchmark.reporting import figures, stats
+from plasticbench.benchmark.reporting.record_loading import is_number, load_records, record_problem
 from plasticbench.benchmark.store import atomic_write
-from plasticbench.benchmark.scores import BASELINE_METHOD, Normalized, normalize, references
+from plasticbench.benchmark.reporting.scores import BASELINE_METHOD, Normalized, normalize, references
 
 BOOTSTRAP_REPS = 2000  # metrics-continual.md: "2,000 resamples by default, fixed seed"
 BOOTSTRAP_SEED = 0

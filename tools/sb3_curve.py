@@ -1,6 +1,6 @@
 """Stable-Baselines3's learning curve with our learner's hyperparameters, for side-by-side checks.
 
-    python -m plasticbench.benchmark.sb3_curve learner=sac env=HalfCheetah-v5 steps=30000 eval_every=5000 \
+    python -m tools.sb3_curve learner=sac env=HalfCheetah-v5 steps=30000 eval_every=5000 \
         learning_starts=2000 seed=0
 
 prints one line per evaluation (environment steps, mean deterministic return over `episodes`

@@ -1,6 +1,6 @@
 """Synthetic run records in the run loop's schema, for leaderboard tests and its timing.
 
-`python -m plasticbench.benchmark.synthetic_records OUT_DIR N` writes N records (methods x learners x
+`python -m tools.synthetic_records OUT_DIR N` writes N records (methods x learners x
 scenarios x scales, distinct run_ids, per-seed curves, continual metrics, dormant ratios and
 plasticity curves) through `RunStore.write_record`, as real runs do.
 """
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from plasticbench.benchmark.leaderboard import PLASTICITY_PANELS
+from plasticbench.benchmark.reporting.leaderboard import PLASTICITY_PANELS
 from plasticbench.benchmark.store import RunStore
 
 METHODS = ("ft1", "sac_n", "ft_l2", "ft_n", "ewc", "packnet", "reset", "redo")
