@@ -71,9 +71,10 @@ class TwinQ(nn.Module):
         self.q2.reset_parameters(rng, seeds)
 
 
-def seed_mean(x: torch.Tensor) -> torch.Tensor:
-    """Sum over seeds of each seed's mean: seeds never share a normalizer (ARCHITECTURE.md)."""
-    return x.flatten(1).mean(dim=1).sum()
+def seed_means(x: torch.Tensor) -> torch.Tensor:
+    """Each seed's own mean [S]: seeds never share a normalizer (ARCHITECTURE.md). The optimizer
+    step sums them, so the gradient is exactly that of the sum; the vector stays for logging."""
+    return x.flatten(1).mean(dim=1)
 
 
 class Learner:
@@ -99,7 +100,7 @@ class Learner:
         self.buffer = ReplayBuffer(self.num_seeds, config.buffer_size, obs_dim, act_dim, self.device)
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
         self.reset_optimizers()
-        self.last_losses: dict[str, torch.Tensor] = {}
+        self.last_losses: dict[str, torch.Tensor] = {}  # role -> [S], each seed's own loss (the method's term excluded)
         self.last_grad_norms: dict[str, torch.Tensor] = {}  # role -> [S], metrics-plasticity.md §G
 
     # ----- construction -------------------------------------------------------------------
@@ -188,8 +189,10 @@ class Learner:
         batch = self.method.sample(self, self.buffer, self.config.batch_size)
         return batch if batch is not None else self.buffer.sample(self.config.batch_size, self.rng)
 
-    def step_optimizer(self, role: str, loss: torch.Tensor, batch: Batch) -> None:
-        """Add the method's term, backpropagate, let the method edit gradients, step."""
+    def step_optimizer(self, role: str, per_seed_loss: torch.Tensor, batch: Batch) -> None:
+        """Add the method's term to the sum of the seeds' losses [S], backpropagate, let the method
+        edit gradients, step."""
+        loss = per_seed_loss.sum()
         extra = self.method.loss(self, role, batch)
         if extra is not None:
             loss = loss + extra
@@ -199,7 +202,11 @@ class Learner:
         self.method.before_optimizer_step(self, role)
         self.last_grad_norms[role] = grad_norm(p for group in optimizer.param_groups for p in group["params"])
         optimizer.step()
-        self.last_losses[role] = loss.detach()
+        self.last_losses[role] = per_seed_loss.detach()
+
+    def diagnostics(self) -> dict[str, torch.Tensor]:
+        """Per-seed training scalars [S] for live logging: each role's last loss (learners add theirs)."""
+        return {f"{role}_loss": loss for role, loss in self.last_losses.items()}
 
     def update(self) -> None:
         """One gradient step on every role, then the method's structural hook."""

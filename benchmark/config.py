@@ -20,6 +20,7 @@ from hydra.core.global_hydra import GlobalHydra
 from omegaconf import MISSING, OmegaConf
 
 from plasticbench.benchmark import registry
+from plasticbench.benchmark.live import parse_loggers
 from plasticbench.envs.catalog import get_scenario, scenario_names
 from plasticbench.envs.task import Scenario, Task
 
@@ -51,6 +52,7 @@ class RunSchema:
     seeds: Any = None
     results_dir: str = "results"
     device: str = "cpu"
+    logger: Any = "none"
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ class RunConfig:
     seeds: tuple[int, ...]
     results_dir: str = "results"
     device: str = "cpu"
+    loggers: tuple[str, ...] = ()  # live logging backends: where curves go while training, not what the run is
     scenario: Scenario = field(default=None, compare=False, repr=False)
 
     def budget(self, task: Task) -> int:
@@ -73,7 +76,7 @@ class RunConfig:
         return self.scale.steps_per_task or task.budget(self.scale.name)
 
     def identity(self) -> dict:
-        """The resolved configuration that names the run (results_dir and device excluded)."""
+        """The resolved configuration that names the run (results_dir, device and loggers excluded)."""
         return {"harness_version": HARNESS_VERSION, "method": self.method, "method_config": dataclasses.asdict(self.method_config),
                 "learner": self.learner, "learner_config": dataclasses.asdict(self.learner_config), "suite": self.suite,
                 "scale": dataclasses.asdict(self.scale), "seeds": list(self.seeds)}
@@ -191,7 +194,7 @@ def resolve(cfg: Any) -> RunConfig:
         method=method_name, method_config=_dataclass_from(method_cls.Config, data["method"], f"method {method_name!r}"),
         learner=learner_name, learner_config=_dataclass_from(learner_cls.Config, data["learner"], f"learner {learner_name!r}"),
         suite=scenario.name, scale=scale, seeds=_seed_list(data["seeds"], scale.seeds),
-        results_dir=str(data["results_dir"]), device=device, scenario=scenario)
+        results_dir=str(data["results_dir"]), device=device, loggers=parse_loggers(data["logger"]), scenario=scenario)
 
 
 def load_run_config(overrides: Sequence[str]) -> RunConfig:

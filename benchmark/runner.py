@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 from plasticbench.baselines.learner import Learner
 from plasticbench.benchmark import registry
 from plasticbench.benchmark.config import RunConfig
+from plasticbench.benchmark.live.run_scalars import LiveRun
 from plasticbench.benchmark.metrics.plasticity import plasticity_snapshot, probe_batch
 from plasticbench.benchmark.record import build_record, task_bounds
 from plasticbench.benchmark.store import RunStore
@@ -82,6 +83,7 @@ class Run:
         self.learner, self.method = build(config)
         self.state = RunState()
         self.one_policy_params = self.learner.reference_policy_params()
+        self.live = LiveRun(config, self.learner, self.store.dir, config.scale.eval_every // 10) if config.loggers else None
 
     def execute(self) -> dict:
         if self.store.has_record():
@@ -96,13 +98,15 @@ class Run:
                   unit="step", disable=not self.progress, leave=False) as bar:
             while self.state.task < len(tasks):
                 self._train_task(tasks[self.state.task], bar)
+        if self.live:
+            self.live.close()
         record = build_record(self.config, self.state, self.one_policy_params, self.learner.critic_params())
         self.store.write_record(record)
         return self.store.load_record()  # what readers will see: JSON types, exactly as on disk
 
     def _train_task(self, task: Task, bar: tqdm) -> None:
         scale, state, learner = self.config.scale, self.state, self.learner
-        budget = self.config.budget(task)
+        budget, task_start = self.config.budget(task), task_bounds(self.config)[task.index][0]
         env = SeedVectorEnv(task, self.config.seeds, scale.episode_length, learner.device, seed_offset=task.index)
         if state.step_in_task == 0:
             learner.start_task(task.index)
@@ -116,6 +120,8 @@ class Run:
             obs = self._step(env, obs, first_task=task.index == 0)
             state.step_in_task += 1
             bar.update(1)
+            if self.live:
+                self.live.on_step(task_start + state.step_in_task)
             if state.step_in_task % scale.eval_every == 0 and state.step_in_task < budget:
                 self._evaluate(task)
             if state.step_in_task % scale.checkpoint_every == 0 and state.step_in_task < budget:
@@ -152,11 +158,15 @@ class Run:
         # index, so logging never moves the learner's RNG and a resumed run probes the same batch.
         probe = probe_batch(self.learner, draw=len(self.state.eval_steps) - 1)
         self.state.plasticity.append(plasticity_snapshot(self.learner, probe))
+        if self.live:
+            self.live.on_evaluation(self.state.eval_steps[-1], self.state.eval_returns[-1], self.state.plasticity[-1], task)
 
     def _checkpoint(self, env_state: dict | None) -> None:
         self.state.env = env_state
         self.store.save_checkpoint({"run_id": self.config.run_id, "state": asdict(self.state),
                                     "learner": self.learner.state_dict(), "method": self.method.state_dict()})
+        if self.live:
+            self.live.on_checkpoint()
 
     def _restore(self, checkpoint: dict[str, Any]) -> None:
         if checkpoint["run_id"] != self.config.run_id:
