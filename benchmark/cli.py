@@ -14,6 +14,7 @@ USAGE = """usage:
   plasticbench run method=NAME learner=NAME suite=NAME scale=smoke|short|paper seeds=N [results_dir=PATH] [device=cpu|cuda] [method.PARAM=VALUE ...]
   plasticbench suite scale=smoke|short|paper [suites=a,b] [methods=a,b] [learners=a,b] [results_dir=PATH] [seeds=N] [dry_run=true] [hydra/launcher=joblib|submitit_local|submitit_slurm|ray] [hydra.launcher.KEY=VALUE ...]
   plasticbench leaderboard [results_dir=PATH] [output=PATH] [figures=PATH] [draw=true|false] [jobs=N]
+  plasticbench status scale=smoke|short|paper [suites=a,b] [methods=a,b] [learners=a,b] [results_dir=PATH] [stalled_after=SECONDS]
   plasticbench perf learner=sac seeds=1,8 [vs=sb3] [steps=N] [device=cpu|cuda] [env=HalfCheetah-v5]
   plasticbench new-method NAME"""
 
@@ -86,6 +87,21 @@ def cmd_suite(args: Sequence[str]) -> None:
         print(f"suite done: {finished} of {len(the_plan.todo)} planned runs recorded")
 
 
+def cmd_status(args: Sequence[str]) -> None:
+    from plasticbench.benchmark.grid_status import status_table
+    from plasticbench.benchmark.suite import grid, plan
+
+    grid_keys = {"scale", "suites", "methods", "learners", "stalled_after"}
+    options = {k: v for k, v in (a.partition("=")[::2] for a in args) if k in grid_keys}
+    extra = [a for a in args if a.partition("=")[0] not in grid_keys]
+    if "scale" not in options:
+        raise UsageError("status needs scale=smoke|short|paper (and the same selection as the suite it watches)")
+    stalled_after = _positive_int("stalled_after", options.get("stalled_after", "900"))
+    the_plan = plan(grid(options["scale"], _csv(options.get("suites")), _csv(options.get("methods")),
+                         _csv(options.get("learners")), extra))
+    print(status_table([*the_plan.done, *the_plan.todo], stalled_after))
+
+
 def _bool(key: str, value: str) -> bool:
     if value.lower() not in ("true", "false"):
         raise UsageError(f"{key} must be true or false, got {value!r}")
@@ -128,7 +144,7 @@ def cmd_new_method(args: Sequence[str]) -> None:
 
 
 COMMANDS: dict[str, Callable[[Sequence[str]], None]] = {
-    "list": cmd_list, "run": cmd_run, "suite": cmd_suite, "leaderboard": cmd_leaderboard,
+    "list": cmd_list, "run": cmd_run, "suite": cmd_suite, "status": cmd_status, "leaderboard": cmd_leaderboard,
     "perf": cmd_perf, "new-method": cmd_new_method,
 }
 

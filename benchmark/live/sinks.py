@@ -71,7 +71,8 @@ class WandbSink:
         folder.mkdir(parents=True, exist_ok=True)
         self.run = wandb.init(project=os.environ.get("WANDB_PROJECT", "plasticbench"), group=run_id,
                               name=f"{run_id}-seed{seed}", job_type="train", dir=str(folder),
-                              config={**hparams, "seed": seed}, reinit="create_new")
+                              config={**hparams, "seed": seed}, reinit="create_new",
+                              settings=wandb.Settings(quiet=True))
         self.pending: dict[int, dict[str, float]] = {}
 
     def add(self, tag: str, value: float, step: int) -> None:
