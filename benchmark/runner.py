@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 from plasticbench.baselines.learner import Learner
 from plasticbench.benchmark import registry
 from plasticbench.benchmark.config import RunConfig
+from plasticbench.benchmark.failures import one_line
 from plasticbench.benchmark.metrics.plasticity import plasticity_snapshot, probe_batch
 from plasticbench.benchmark.record import build_record, task_bounds
 from plasticbench.benchmark.store import RunStore
@@ -41,6 +42,7 @@ class RunState:
     task_end_returns: dict[int, list[float]] = field(default_factory=dict)  # task -> [S] at the end of its training
     plasticity: list[dict[str, list[float]]] = field(default_factory=list)  # [E]: metric -> [S] (metrics-plasticity.md)
     max_model_size: int = 0
+    diverged: dict[int, int] = field(default_factory=dict)  # seed -> env step it diverged at, read at evaluations
     wall_time_s: float = 0.0
     env: dict | None = None
 
@@ -86,8 +88,7 @@ class Run:
     def execute(self) -> dict:
         if self.store.has_record():
             return self.store.load_record()
-        if self.store.has_checkpoint():
-            self._restore(self.store.load_checkpoint())
+        self._resume()
         tasks = self.config.scenario.tasks
         bounds = task_bounds(self.config)
         total = bounds[-1][1]
@@ -147,6 +148,7 @@ class Run:
     def _evaluate(self, task: Task) -> None:
         task_start = task_bounds(self.config)[task.index][0]
         self.state.eval_steps.append(task_start + self.state.step_in_task)
+        self.state.diverged = self.learner.diverged()  # the one host read of the divergence flags
         self.state.eval_returns.append(evaluate_seen_tasks(self.config, self.learner, self.method, task.index))
         # Probe: a uniform sample of the current buffer from its own stream keyed by the evaluation's
         # index, so logging never moves the learner's RNG and a resumed run probes the same batch.
@@ -157,6 +159,19 @@ class Run:
         self.state.env = env_state
         self.store.save_checkpoint({"run_id": self.config.run_id, "state": asdict(self.state),
                                     "learner": self.learner.state_dict(), "method": self.method.state_dict()})
+
+    def _resume(self) -> None:
+        """Restore the newest checkpoint that can be read and restored; set aside each one that
+        cannot (truncated, foreign, from incompatible code) and start over from a fresh build, so
+        a damaged file never fails the run on every retry. No checkpoint left: from scratch."""
+        for path in self.store.checkpoints():
+            try:
+                self._restore(self.store.load_checkpoint(path))
+                return
+            except Exception as error:  # whatever torch.load or a state dict raises on a damaged file
+                self.store.set_aside(path, one_line(error))
+                self.learner, self.method = build(self.config)
+                self.state = RunState()
 
     def _restore(self, checkpoint: dict[str, Any]) -> None:
         if checkpoint["run_id"] != self.config.run_id:
