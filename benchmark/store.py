@@ -12,8 +12,10 @@ for inspection, never read again) and the run resumes from the previous one, or 
 """
 from __future__ import annotations
 
+import glob
 import json
 import os
+import socket
 import tempfile
 import time
 import warnings
@@ -21,12 +23,39 @@ from pathlib import Path
 from typing import Any, Callable
 
 
+def _pid_runs(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+def _temp_prefix(path: Path) -> str:
+    """Temp files name their writer (host, pid), so one killed mid-write can be told from a live one."""
+    return f".{path.name}.{socket.gethostname()}-{os.getpid()}."
+
+
+def remove_stale_temps(folder: Path) -> None:
+    """Delete the temp files in `folder` left by writers of this host that no longer run (killed
+    mid-write; SIGKILL skips every cleanup). Another host's temps are left alone: its pids mean
+    nothing here, and temp files are hidden and never read."""
+    mark = f".{socket.gethostname()}-"
+    for tmp in folder.glob(f".*{glob.escape(mark)}*.tmp"):
+        pid = tmp.name[tmp.name.rindex(mark) + len(mark):].split(".", 1)[0]
+        if pid.isdigit() and not _pid_runs(int(pid)):
+            tmp.unlink(missing_ok=True)
+
+
 def atomic_write(path: Path, write: Callable[[Any], None], binary: bool = False, previous: Path | None = None) -> None:
     """Write through `write(file)` into a temp file beside `path`, then rename over it; with
     `previous`, the file being replaced is first renamed there (a crash between the two renames
     leaves `previous` complete and `path` absent, never a partial file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    remove_stale_temps(path.parent)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_temp_prefix(path), suffix=".tmp")
     try:
         text = {} if binary else {"encoding": "utf-8", "newline": "\n"}
         with os.fdopen(fd, "wb" if binary else "w", **text) as handle:
