@@ -31,12 +31,16 @@ def _per_seed(mask: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
 
 
 def finite_per_seed(tensors: Iterable[torch.Tensor], num_seeds: int) -> torch.Tensor:
-    """[S] bool: every element of seed s's slice of every tensor [S, ...] is finite."""
-    finite = torch.ones(num_seeds, dtype=torch.bool)
-    for i, t in enumerate(tensors):
-        ok = torch.isfinite(t.detach()).flatten(1).all(dim=1)
-        finite = ok if i == 0 else finite & ok
-    return finite
+    """[S] bool: seed s's slices of the tensors [S, ...] hold only finite values.
+
+    Read off the per-seed sum (one fast reduction; an elementwise isfinite is ~15x slower on CPU):
+    a NaN or inf makes the sum non-finite, and so does a sum that overflows float32, i.e. values
+    near 1e38 / numel, which no healthy network holds."""
+    total = None
+    for t in tensors:
+        part = t.detach().flatten(1).sum(dim=1)
+        total = part if total is None else total + part
+    return torch.ones(num_seeds, dtype=torch.bool) if total is None else torch.isfinite(total)
 
 
 class SeedHealth:
@@ -53,9 +57,24 @@ class SeedHealth:
         self.diverged_at.masked_fill_(self.alive & ~finite, env_step)
         self.alive &= finite
 
-    def keep(self, new: torch.Tensor, old: torch.Tensor) -> torch.Tensor:
-        """new [S, ...] for healthy seeds, old for diverged ones."""
-        return torch.where(_per_seed(self.alive, new), new, old)
+    def all_alive_on_host(self) -> bool:
+        """True when every seed is healthy and the mask lives on the CPU, where reading it is no
+        device sync: the restore below can then be skipped (torch.where is slow on CPU). On an
+        accelerator this is always False, and the restore runs without reading the mask back."""
+        return self.alive.device.type == "cpu" and bool(self.alive.all())
+
+    @torch.no_grad()
+    def keep(self, new: torch.Tensor, old: torch.Tensor, out: torch.Tensor) -> None:
+        """out [S, ...] <- new for healthy seeds, old for diverged ones (elementwise: `out` may be either)."""
+        torch.where(_per_seed(self.alive, new), new, old, out=out)
+
+    @torch.no_grad()
+    def polyak(self, target: torch.Tensor, source: torch.Tensor, tau: float) -> None:
+        """target <- target + tau (source - target) for healthy seeds; diverged seeds' targets stay."""
+        if self.all_alive_on_host():
+            target.lerp_(source, tau)
+        else:
+            self.keep(target.lerp(source, tau), target, out=target)
 
     @torch.no_grad()
     def guarded_step(self, optimizer: torch.optim.Optimizer, grad_norm: torch.Tensor, env_step: int) -> None:
@@ -69,11 +88,13 @@ class SeedHealth:
         if grad_norm.dim() == 1:
             self.observe(torch.isfinite(grad_norm) & finite_per_seed(params, self.num_seeds).to(grad_norm.device),
                          env_step)
+        if self.all_alive_on_host():
+            return
         for p, old, state in before:
-            p.copy_(self.keep(p, old))
+            self.keep(p, old, out=p)
             for key, value in optimizer.state.get(p, {}).items():
                 if key in state:
-                    value.copy_(self.keep(value, state[key]))
+                    self.keep(value, state[key], out=value)
 
     @staticmethod
     def _state_copy(optimizer: torch.optim.Optimizer, p: torch.Tensor) -> dict[str, torch.Tensor]:

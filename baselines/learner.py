@@ -223,7 +223,7 @@ class Learner:
     def polyak(self, role: str) -> None:
         tau = self.config.tau
         for p, tp in zip(self.networks[role].parameters(), self.networks[self.target_roles[role]].parameters()):
-            tp.copy_(self.health.keep(tp.lerp(p, tau), tp))
+            self.health.polyak(tp, p, tau)
 
     # ----- accounting and checkpoints -----------------------------------------------------
     def policy_params(self) -> int:
