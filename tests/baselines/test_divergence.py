@@ -49,3 +49,17 @@ def test_a_non_finite_action_marks_its_seed_and_is_not_sent_to_the_environment()
     action = learner.act(torch.zeros(2, OBS), explore=True)
     assert torch.isfinite(action).all() and torch.equal(action[0], torch.zeros(ACT))
     assert learner.diverged() == {0: 0}
+
+
+def test_the_accelerator_path_leaves_healthy_seeds_bit_identical(monkeypatch):
+    """On a GPU the restore runs every step without reading the mask back: with every seed healthy
+    it must change nothing (forced here on CPU)."""
+    from plasticbench.baselines.divergence import SeedHealth
+
+    config = SACConfig(hidden=(16, 16), batch_size=8)
+    skipping = trained(SAC, config, -1)
+    monkeypatch.setattr(SeedHealth, "all_alive_on_host", lambda self: False)
+    restoring = trained(SAC, config, -1)
+    for seed in (0, 1):
+        for role, tensors in seed_slices(skipping, seed).items():
+            assert all(torch.equal(a, b) for a, b in zip(seed_slices(restoring, seed)[role], tensors)), role
