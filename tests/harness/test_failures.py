@@ -13,7 +13,7 @@ from plasticbench.methods.base import Method
 from tests import poison
 from tests.conftest import TINY
 
-HOPPER = ("suite=hopper", "learner=sac", "seeds=2", f"method={poison.NAME}")
+HOPPER = ("suite=hopper", "learner=sac", "seeds=2", f"method={poison.NAME}", "scale.steps_per_task=200")
 
 
 @pytest.fixture
@@ -38,7 +38,7 @@ def test_a_diverged_seed_is_recorded_frozen_and_scored_as_a_failure(tiny_config,
 
 
 def test_run_with_a_diverged_seed_names_it_and_exits_3(tmp_path, capsys, registered_poison):
-    argv = ["run", *HOPPER, "method.at_update=5", "scale.steps_per_task=120", f"results_dir={tmp_path}", *TINY]
+    argv = ["run", *HOPPER, "method.at_update=5", f"results_dir={tmp_path}", *TINY]
     assert main(argv) == EXIT_DIVERGED
     line = capsys.readouterr().out.strip().splitlines()[-1]
     assert "diverged seeds: 1 at env step 70" in line  # learning_starts 64, update 5 at step 64 + 1 + 5
