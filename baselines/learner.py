@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from plasticbench.baselines.batched import BatchedMLP, params_per_seed
+from plasticbench.baselines.divergence import SeedHealth
 from plasticbench.baselines.replay import Batch, ReplayBuffer
 from plasticbench.baselines.seed_rng import SeedRNG
 from plasticbench.benchmark.metrics.plasticity import grad_norm
@@ -92,6 +93,7 @@ class Learner:
         self.num_heads = num_tasks if config.multi_head else 1
         self.device = torch.device(device)
         self.rng = SeedRNG(self.seeds, self.device, stream=1)
+        self.health = SeedHealth(self.num_seeds, self.device)  # diverged seeds are frozen (baselines/divergence.py)
         self.task_index, self.env_steps, self.updates = 0, 0, 0
         self.specs: dict[str, NetworkSpec] = {}  # role -> what the learner asked for, before any method's build
         self.networks: dict[str, nn.Module] = self.build_networks()
@@ -162,6 +164,10 @@ class Learner:
         self.sync_targets()
         self.reset_optimizers()
 
+    def diverged(self) -> dict[int, int]:
+        """{seed: env step at which it diverged} of the frozen seeds (a host read: call it rarely)."""
+        return self.health.diverged(self.seeds)
+
     @property
     def head(self) -> int:
         return self.task_index if self.num_heads > 1 else 0
@@ -171,7 +177,10 @@ class Learner:
         """obs [S, obs] -> actions [S, act] in [-1, 1]; the method may override."""
         with torch.no_grad():
             action = self.method.act(self, obs, explore)
-            return action if action is not None else self.policy_action(obs, explore, self.head)
+            action = action if action is not None else self.policy_action(obs, explore, self.head)
+            finite = torch.isfinite(action).all(dim=-1)  # [S]
+            self.health.observe(finite, self.env_steps)
+            return torch.where(finite[:, None], action, torch.zeros_like(action))
 
     def policy_action(self, obs: torch.Tensor, explore: bool, head: int) -> torch.Tensor:
         raise NotImplementedError
@@ -201,7 +210,7 @@ class Learner:
         loss.backward()
         self.method.before_optimizer_step(self, role)
         self.last_grad_norms[role] = grad_norm(p for group in optimizer.param_groups for p in group["params"])
-        optimizer.step()
+        self.health.guarded_step(optimizer, self.last_grad_norms[role], self.env_steps)
         self.last_losses[role] = per_seed_loss.detach()
 
     def diagnostics(self) -> dict[str, torch.Tensor]:
@@ -221,7 +230,7 @@ class Learner:
     def polyak(self, role: str) -> None:
         tau = self.config.tau
         for p, tp in zip(self.networks[role].parameters(), self.networks[self.target_roles[role]].parameters()):
-            tp.lerp_(p, tau)
+            self.health.polyak(tp, p, tau)
 
     # ----- accounting and checkpoints -----------------------------------------------------
     def policy_params(self) -> int:
@@ -252,6 +261,7 @@ class Learner:
             "counters": {"task_index": self.task_index, "env_steps": self.env_steps, "updates": self.updates},
             "extra": self.extra_state(),
             "last_grad_norms": {role: norm.clone() for role, norm in self.last_grad_norms.items()},
+            "health": self.health.state_dict(),
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -266,3 +276,5 @@ class Learner:
         counters = state["counters"]
         self.task_index, self.env_steps, self.updates = counters["task_index"], counters["env_steps"], counters["updates"]
         self.last_grad_norms = dict(state.get("last_grad_norms", {}))
+        if "health" in state:  # checkpoints written before divergence tracking: every seed healthy
+            self.health.load_state_dict(state["health"])

@@ -2,6 +2,10 @@
 
 Arguments are Hydra-style `key=value` overrides. Every name and combination is checked before
 any work starts; a bad one exits with status 2 and a message listing the allowed values.
+
+Exit status: 0 done; 1 an unexpected error, or a suite with failed or missing cells (listed, with
+the command that reruns each); 2 bad input; 3 done, but some seeds diverged (named in the summary
+line; they are frozen, recorded and scored as failures, benchmark/reporting/scores.py).
 """
 from __future__ import annotations
 
@@ -17,6 +21,9 @@ USAGE = """usage:
   plasticbench status scale=smoke|short|paper [suites=a,b] [methods=a,b] [learners=a,b] [results_dir=PATH] [stalled_after=SECONDS]
   plasticbench perf learner=sac seeds=1,8 [vs=sb3] [steps=N] [device=cpu|cuda] [env=HalfCheetah-v5]
   plasticbench new-method NAME"""
+
+
+EXIT_FAILED, EXIT_USAGE, EXIT_DIVERGED = 1, 2, 3
 
 
 class UsageError(ValueError):
@@ -59,18 +66,23 @@ def cmd_list(args: Sequence[str]) -> None:
         raise UsageError(f"list what? got {what!r}; allowed: methods, learners, suites")
 
 
-def cmd_run(args: Sequence[str]) -> None:
+def cmd_run(args: Sequence[str]) -> int:
     from plasticbench.benchmark.config import load_run_config
     from plasticbench.benchmark.runner import run
 
     config = load_run_config(list(args))
     record = run(config)
-    print(f"run {record['run_id']}: scores per seed {record['scores']} ({record['normalization']['kind']}); "
+    diverged = record.get("diverged") or {}
+    note = "; diverged seeds: " + ", ".join(f"{seed} at env step {step}" for seed, step in diverged.items()) \
+        + " (frozen there, scored as failures)" if diverged else ""
+    print(f"run {record['run_id']}: scores per seed {record['scores']} ({record['normalization']['kind']}){note}; "
           f"record in {Path(config.results_dir) / 'runs' / record['run_id']}")
+    return EXIT_DIVERGED if diverged else 0
 
 
-def cmd_suite(args: Sequence[str]) -> None:
-    from plasticbench.benchmark.suite import describe, grid, launch, plan
+def cmd_suite(args: Sequence[str]) -> int:
+    from plasticbench.benchmark.failures import closing_summary
+    from plasticbench.benchmark.suite import describe, grid, launch, outcomes, plan
 
     grid_keys = {"scale", "suites", "methods", "learners", "dry_run"}
     options = {k: v for k, v in (a.partition("=")[::2] for a in args) if k in grid_keys}
@@ -79,12 +91,18 @@ def cmd_suite(args: Sequence[str]) -> None:
     extra = [a for a in args if a.partition("=")[0] not in grid_keys and a not in launcher]
     if "scale" not in options:
         raise UsageError("suite needs scale=smoke|short|paper")
+    dry_run = _bool("dry_run", options.get("dry_run", "false"))
     the_plan = plan(grid(options["scale"], _csv(options.get("suites")), _csv(options.get("methods")),
                          _csv(options.get("learners")), extra))
     print(describe(the_plan, options["scale"]), flush=True)
-    if options.get("dry_run", "false").lower() != "true":
-        finished = launch(the_plan, launcher)
-        print(f"suite done: {finished} of {len(the_plan.todo)} planned runs recorded")
+    if dry_run:
+        return 0
+    launch(the_plan, launcher)
+    cells = outcomes(the_plan)
+    print(closing_summary(cells))
+    if any(c.status != "recorded" for c in cells):
+        return EXIT_FAILED
+    return EXIT_DIVERGED if any(c.diverged for c in cells) else 0
 
 
 def cmd_status(args: Sequence[str]) -> None:
@@ -143,7 +161,7 @@ def cmd_new_method(args: Sequence[str]) -> None:
         print(f"wrote {path}")
 
 
-COMMANDS: dict[str, Callable[[Sequence[str]], None]] = {
+COMMANDS: dict[str, Callable[[Sequence[str]], int | None]] = {
     "list": cmd_list, "run": cmd_run, "suite": cmd_suite, "status": cmd_status, "leaderboard": cmd_leaderboard,
     "perf": cmd_perf, "new-method": cmd_new_method,
 }
@@ -152,6 +170,8 @@ COMMANDS: dict[str, Callable[[Sequence[str]], None]] = {
 def main(argv: Sequence[str] | None = None) -> int:
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
+
+    from plasticbench.benchmark.config_checks import explain
 
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help", "help"):
@@ -162,11 +182,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: unknown command {argv[0]!r}; allowed: {', '.join(COMMANDS)}\n{USAGE}", file=sys.stderr)
         return 2
     try:
-        command(argv[1:])
+        return command(argv[1:]) or 0
     except (ValueError, HydraException, OmegaConfBaseException) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    return 0
+        print(f"error: {explain(error)}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

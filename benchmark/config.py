@@ -21,6 +21,7 @@ from omegaconf import MISSING, OmegaConf
 
 from plasticbench.benchmark import registry
 from plasticbench.benchmark.live import parse_loggers
+from plasticbench.benchmark.config_checks import check_device, check_numbers, check_scale, seed_list
 from plasticbench.envs.catalog import get_scenario, scenario_names
 from plasticbench.envs.task import Scenario, Task
 
@@ -111,6 +112,10 @@ def register_configs() -> None:
         store.store(group="suite", name=name, node={"name": name})
 
 
+def scale_names() -> list[str]:
+    return sorted(p.stem for p in (CONF_DIR / "scale").glob("*.yaml"))
+
+
 def _value(overrides: Sequence[str], key: str) -> str | None:
     values = [o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0].lstrip("+~") == key]
     return values[-1] if values else None
@@ -150,23 +155,11 @@ def compose_config(overrides: Sequence[str]) -> Any:
     _check_group_choice("method", _value(overrides, "method"), registry.method_names())
     _check_group_choice("learner", _value(overrides, "learner"), registry.learner_names())
     _check_group_choice("suite", _value(overrides, "suite"), scenario_names())
+    _check_group_choice("scale", _value(overrides, "scale"), scale_names())
     register_configs()
     GlobalHydra.instance().clear()
     with initialize_config_module(config_module="plasticbench.benchmark.conf", version_base="1.3"):
         return compose(config_name="config", overrides=[*scenario_overrides(overrides), *overrides])
-
-
-def _seed_list(value: Any, default_count: int) -> tuple[int, ...]:
-    if value is None:
-        return tuple(range(default_count))
-    if isinstance(value, int) and not isinstance(value, bool):
-        if value < 1:
-            raise ValueError(f"seeds={value}: need at least one seed")
-        return tuple(range(value))
-    seeds = tuple(int(s) for s in value)
-    if not seeds or len(set(seeds)) != len(seeds):
-        raise ValueError(f"seeds={list(seeds)}: need a non-empty list of distinct integers")
-    return seeds
 
 
 def _dataclass_from(config_cls: type, values: dict, what: str) -> Any:
@@ -187,13 +180,16 @@ def resolve(cfg: Any) -> RunConfig:
     scenario = get_scenario(data["suite"]["name"])
     registry.check_compatible(method_cls, learner_name, scenario.setting, scenario.name)
     device = data["device"]
-    if device not in ("cpu", "cuda") and not str(device).startswith("cuda:"):
-        raise ValueError(f"device={device!r}; allowed: cpu, cuda, cuda:N")
+    check_device(device)
+    check_scale(data["scale"])
     scale = _dataclass_from(ScaleConfig, data["scale"], "scale")
+    method_config = _dataclass_from(method_cls.Config, data["method"], f"method {method_name!r}")
+    learner_config = _dataclass_from(learner_cls.Config, data["learner"], f"learner {learner_name!r}")
+    check_numbers(method_config, "method")
+    check_numbers(learner_config, "learner")
     return RunConfig(
-        method=method_name, method_config=_dataclass_from(method_cls.Config, data["method"], f"method {method_name!r}"),
-        learner=learner_name, learner_config=_dataclass_from(learner_cls.Config, data["learner"], f"learner {learner_name!r}"),
-        suite=scenario.name, scale=scale, seeds=_seed_list(data["seeds"], scale.seeds),
+        method=method_name, method_config=method_config, learner=learner_name, learner_config=learner_config,
+        suite=scenario.name, scale=scale, seeds=seed_list(data["seeds"], scale.seeds),
         results_dir=str(data["results_dir"]), device=device, loggers=parse_loggers(data["logger"]), scenario=scenario)
 
 

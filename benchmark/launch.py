@@ -31,13 +31,14 @@ def read_plan(path: str | Path) -> list[list[str]]:
 
 
 def run_cell(overrides: list[str]) -> str:
-    """Resolve and run one cell; returns its run_id.
+    """Resolve and run one cell; returns its run_id. A cell that raises leaves its failure file
+    and returns normally, so the engine goes on with the other cells (benchmark/failures.py).
 
     `load_run_config` composes with Hydra's compose API, which needs the global Hydra slot that
     this very application occupies: keep the application's and put it back afterwards.
     """
     from plasticbench.benchmark.config import load_run_config
-    from plasticbench.benchmark.runner import run
+    from plasticbench.benchmark.failures import run_cell_safely
 
     holder = GlobalHydra.instance()
     saved = holder.hydra
@@ -47,7 +48,8 @@ def run_cell(overrides: list[str]) -> str:
         holder.clear()
         if saved is not None:
             holder.initialize(saved)
-    return run(config, progress=False)["run_id"]
+    run_cell_safely(config, overrides)
+    return config.run_id
 
 
 def _cores() -> int:

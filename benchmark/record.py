@@ -23,7 +23,7 @@ from plasticbench.benchmark.config import RunConfig
 from plasticbench.benchmark.metrics.continual import continual_summary, model_size
 from plasticbench.benchmark.metrics.plasticity import FINAL_DORMANT_TAU
 from plasticbench.benchmark.reporting.record_loading import SCHEMA_VERSION
-from plasticbench.benchmark.reporting.scores import usable_reference
+from plasticbench.benchmark.reporting.scores import FAILURE_SCORE, diverged_seeds, usable_reference
 from plasticbench.benchmark.store import find_records
 
 if TYPE_CHECKING:
@@ -65,8 +65,9 @@ def find_reference(config: RunConfig) -> tuple[np.ndarray | None, dict]:
     if config.scenario.setting == "continual" and config.method != REFERENCE_METHOD:
         for ref in find_records(config.results_dir, method=REFERENCE_METHOD, learner=config.learner,
                                 suite=config.suite, scale=scale):
-            returns = np.mean(np.array(ref["final_returns"]), axis=0)
-            if usable_reference(returns):
+            healthy = np.array(ref["final_returns"])[~diverged_seeds(ref)]
+            returns = np.mean(healthy, axis=0) if len(healthy) else None
+            if returns is not None and usable_reference(returns):
                 return returns, {"kind": "reference", "source": f"sac_n:{ref['run_id']}"}
     return None, {"kind": "raw", "source": None}
 
@@ -124,6 +125,7 @@ def build_record(config: RunConfig, state: "RunState", one_policy_params: int, c
     ref_curves = _reference_curves(config, normalization["source"], reference) if reference is not None else None
     bounds, steps = task_bounds(config), np.array(state.eval_steps)
     summaries = [continual_summary(perf[s], steps, bounds, *(ref_curves or (None, None))) for s in range(S)]
+    failed = [seed in state.diverged for seed in config.seeds]
     final = raw[:, -1, :]
     return {
         "schema_version": SCHEMA_VERSION,
@@ -137,10 +139,12 @@ def build_record(config: RunConfig, state: "RunState", one_policy_params: int, c
         "curves": {"steps": state.eval_steps, "returns": state.eval_returns},
         "task_end_returns": [state.task_end_returns[i] for i in range(len(config.scenario.tasks))],
         "final_returns": final.tolist(),
-        "scores": [_clean(s["average_performance"]) for s in summaries],
+        "scores": [FAILURE_SCORE if bad else _clean(s["average_performance"]) for s, bad in zip(summaries, failed)],
+        "diverged": {str(seed): step for seed, step in sorted(state.diverged.items())},
         "normalization": {**normalization, "reference_returns": None if reference is None else reference.tolist()},
-        "metrics": {**{key: [_clean(s[key]) for s in summaries] for key in ("average_performance", "forgetting", "forward_transfer")},
-                    "final_dormant_ratio": final_dormant_ratio(state.plasticity, S)},
+        "metrics": {**{key: [None if bad else _clean(s[key]) for s, bad in zip(summaries, failed)]
+                       for key in ("average_performance", "forgetting", "forward_transfer")},
+                    "final_dormant_ratio": [None if bad else v for v, bad in zip(final_dormant_ratio(state.plasticity, S), failed)]},
         "plasticity": plasticity_curves(state.eval_steps, state.plasticity),
         "model_size": {"actor": model_size(state.max_model_size, one_policy_params),
                        "actor_params": state.max_model_size, "one_policy_params": one_policy_params,

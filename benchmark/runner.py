@@ -20,6 +20,7 @@ from plasticbench.baselines.learner import Learner
 from plasticbench.benchmark import registry
 from plasticbench.benchmark.config import RunConfig
 from plasticbench.benchmark.live.run_scalars import LiveRun
+from plasticbench.benchmark.failures import one_line
 from plasticbench.benchmark.metrics.plasticity import plasticity_snapshot, probe_batch
 from plasticbench.benchmark.record import build_record, task_bounds
 from plasticbench.benchmark.store import RunStore
@@ -42,6 +43,7 @@ class RunState:
     task_end_returns: dict[int, list[float]] = field(default_factory=dict)  # task -> [S] at the end of its training
     plasticity: list[dict[str, list[float]]] = field(default_factory=list)  # [E]: metric -> [S] (metrics-plasticity.md)
     max_model_size: int = 0
+    diverged: dict[int, int] = field(default_factory=dict)  # seed -> env step it diverged at, read at evaluations
     wall_time_s: float = 0.0
     env: dict | None = None
 
@@ -83,13 +85,12 @@ class Run:
         self.learner, self.method = build(config)
         self.state = RunState()
         self.one_policy_params = self.learner.reference_policy_params()
-        self.live = LiveRun(config, self.learner, self.store.dir, config.scale.eval_every // 10) if config.loggers else None
+        self.live = LiveRun(config, self.store.dir, config.scale.eval_every // 10) if config.loggers else None
 
     def execute(self) -> dict:
         if self.store.has_record():
             return self.store.load_record()
-        if self.store.has_checkpoint():
-            self._restore(self.store.load_checkpoint())
+        self._resume()
         tasks = self.config.scenario.tasks
         bounds = task_bounds(self.config)
         total = bounds[-1][1]
@@ -121,7 +122,7 @@ class Run:
             state.step_in_task += 1
             bar.update(1)
             if self.live:
-                self.live.on_step(task_start + state.step_in_task)
+                self.live.on_step(task_start + state.step_in_task, learner)
             if state.step_in_task % scale.eval_every == 0 and state.step_in_task < budget:
                 self._evaluate(task)
             if state.step_in_task % scale.checkpoint_every == 0 and state.step_in_task < budget:
@@ -153,6 +154,7 @@ class Run:
     def _evaluate(self, task: Task) -> None:
         task_start = task_bounds(self.config)[task.index][0]
         self.state.eval_steps.append(task_start + self.state.step_in_task)
+        self.state.diverged = self.learner.diverged()  # the one host read of the divergence flags
         self.state.eval_returns.append(evaluate_seen_tasks(self.config, self.learner, self.method, task.index))
         # Probe: a uniform sample of the current buffer from its own stream keyed by the evaluation's
         # index, so logging never moves the learner's RNG and a resumed run probes the same batch.
@@ -167,6 +169,19 @@ class Run:
                                     "learner": self.learner.state_dict(), "method": self.method.state_dict()})
         if self.live:
             self.live.on_checkpoint()
+
+    def _resume(self) -> None:
+        """Restore the newest checkpoint that can be read and restored; set aside each one that
+        cannot (truncated, foreign, from incompatible code) and start over from a fresh build, so
+        a damaged file never fails the run on every retry. No checkpoint left: from scratch."""
+        for path in self.store.checkpoints():
+            try:
+                self._restore(self.store.load_checkpoint(path))
+                return
+            except Exception as error:  # whatever torch.load or a state dict raises on a damaged file
+                self.store.set_aside(path, one_line(error))
+                self.learner, self.method = build(self.config)
+                self.state = RunState()
 
     def _restore(self, checkpoint: dict[str, Any]) -> None:
         if checkpoint["run_id"] != self.config.run_id:

@@ -26,7 +26,7 @@ from tqdm.auto import tqdm
 from plasticbench.benchmark import registry
 from plasticbench.benchmark.config import RunConfig, load_run_config
 from plasticbench.benchmark.record import REFERENCE_METHOD
-from plasticbench.benchmark.runner import run
+from plasticbench.benchmark.failures import CellOutcome, outcome, run_cell_safely
 from plasticbench.benchmark.store import RunStore
 from plasticbench.envs.catalog import get_scenario, scenario_names
 
@@ -117,7 +117,9 @@ def describe(the_plan: Plan, scale: str) -> str:
     by_suite: dict[str, int] = {}
     for c in the_plan.todo:
         by_suite[c.suite] = by_suite.get(c.suite, 0) + 1
-    lines = [f"suite at scale={scale}: {n} runs to do, {len(the_plan.done)} already recorded; {cost}"]
+    failed = sum(RunStore(c.results_dir, c.run_id).failure_path.is_file() for c in the_plan.todo)
+    retried = f" ({failed} failed before, retried)" if failed else ""
+    lines = [f"suite at scale={scale}: {n} runs to do{retried}, {len(the_plan.done)} already recorded; {cost}"]
     lines += [f"  {suite}: {count} runs" for suite, count in sorted(by_suite.items())]
     return "\n".join(lines)
 
@@ -187,8 +189,16 @@ def launch(the_plan: Plan, launcher_overrides: Sequence[str] = (), workdir: Path
 
 
 def run_plan(the_plan: Plan, progress: bool = True) -> list[dict]:
-    """Run the plan in this process, one run after another (tests and debugging; no engine)."""
+    """Run the plan in this process, one run after another (tests and debugging; no engine); a
+    cell that raises is recorded as failed and the others go on (benchmark/failures.py)."""
     records = []
-    for config in tqdm(the_plan.todo, desc="suite", unit="run", disable=not progress):
-        records.append(run(config, progress=progress))
+    for config, cell in zip(tqdm(the_plan.todo, desc="suite", unit="run", disable=not progress), the_plan.cells):
+        record = run_cell_safely(config, cell, progress=progress)
+        if record is not None:
+            records.append(record)
     return records
+
+
+def outcomes(the_plan: Plan) -> list[CellOutcome]:
+    """Where each planned cell stands (recorded, failed, missing), read from the result store."""
+    return [outcome(config, cell) for config, cell in zip(the_plan.todo, the_plan.cells)]

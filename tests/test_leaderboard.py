@@ -136,3 +136,17 @@ def test_locally_built_dataset_is_marked():
     text = build_leaderboard([local, make_record("d2", "iql", suite="hopper_medium", kind="d4rl")])
     assert "| bcq ‡ | sac |" in text and "| iql | sac |" in text
     assert "‡ trained on a dataset built locally" in text
+
+
+def test_a_diverged_seed_scores_the_failure_value_and_is_no_reference():
+    """Counted with FAILURE_SCORE (never dropped, which would rank an unstable method by its
+    survivors), and left out of the SAC-N reference its returns would drag down."""
+    from plasticbench.benchmark.reporting.scores import FAILURE_SCORE, normalize, references
+
+    reference = {**make_record("r0", "sac_n"), "final_returns": [[2.0, 4.0], [1e6, -1e6], [2.0, 4.0]], "diverged": {"1": 700}}
+    run = {**make_record("m0", "ewc"), "final_returns": [[1.0, 1.0], [3.0, 3.0], [2.0, 2.0]], "diverged": {"2": 350}}
+    refs = references([reference, run])
+    np.testing.assert_array_equal(refs[("smoke", "halfcheetah_4", "sac")], [2.0, 4.0])
+    np.testing.assert_allclose(normalize(run, refs).scores, [0.375, 1.125, FAILURE_SCORE])
+    kept = normalize({**run, "normalization": {"kind": "raw"}, "family": "metaworld"}, refs)  # the record's own scores
+    assert kept.scores[2] == FAILURE_SCORE and kept.scores[0] == run["scores"][0]

@@ -18,17 +18,17 @@ if TYPE_CHECKING:
 
 
 class LiveRun:
-    def __init__(self, config: "RunConfig", learner: "Learner", run_dir, every: int) -> None:
-        self.learner, self.tasks, self.every = learner, config.scenario.tasks, max(1, every)
+    def __init__(self, config: "RunConfig", run_dir, every: int) -> None:
+        self.tasks, self.every = config.scenario.tasks, max(1, every)
         self.log = RunLogger(config.loggers, run_dir, config.run_id, config.seeds, config.identity())
         self.clock: tuple[float, int] | None = None
 
-    def on_step(self, step: int) -> None:
+    def on_step(self, step: int, learner: "Learner") -> None:
         """Called after every env step with the run's global step count."""
         if step % self.every:
             return
         now = time.perf_counter()
-        scalars = {f"train/{k}": v.tolist() for k, v in self.learner.diagnostics().items()}
+        scalars = {f"train/{k}": v.tolist() for k, v in learner.diagnostics().items()}
         if self.clock is not None and step > self.clock[1]:
             rate = (step - self.clock[1]) / max(now - self.clock[0], 1e-9)
             scalars["perf/env_steps_per_s"] = [rate] * len(self.log.seeds)

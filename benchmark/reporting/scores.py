@@ -26,6 +26,10 @@ REFERENCE_METHOD = {"continual": "sac_n", "online": "ft1"}  # setting -> method 
 # all as fractions (1.0 = expert / human; metrics-benchmark.md §5-6).
 RETURN_FAMILIES = frozenset({"brax", "mujoco"})
 BASELINE_METHOD = "ft1"  # probability of improvement is measured against it (continual and plasticity)
+# The score of a seed that diverged (the record's `diverged` field; baselines/divergence.py): the
+# floor of every normalization here (zero return; a random policy's level once scores subtract it).
+# The seed is counted, not dropped: dropping it would rank an unstable method by its survivors only.
+FAILURE_SCORE = 0.0
 
 
 @dataclass(frozen=True)
@@ -43,9 +47,23 @@ def usable_reference(returns: np.ndarray) -> bool:
     return bool(np.all(np.asarray(returns) > 0))
 
 
+def diverged_seeds(record: dict) -> np.ndarray:
+    """[S] bool: which of the record's seeds diverged (none for records written before the field)."""
+    diverged = {str(seed) for seed in record.get("diverged") or {}}
+    return np.array([str(seed) in diverged for seed in record.get("seeds") or []], dtype=bool)
+
+
 def _final(record: dict) -> np.ndarray | None:
     final = np.asarray(record.get("final_returns") or [], dtype=float)
     return final if final.ndim == 2 and final.size else None  # [S, N]
+
+
+def _healthy_final(record: dict) -> np.ndarray | None:
+    """Final returns [S', N] of the seeds that did not diverge: a diverged seed is no reference."""
+    final, diverged = _final(record), diverged_seeds(record)
+    if final is None or diverged.size != final.shape[0]:
+        return final
+    return final[~diverged] if (~diverged).any() else None
 
 
 def references(records: list[dict]) -> dict[tuple[str, str, str], np.ndarray]:
@@ -54,7 +72,7 @@ def references(records: list[dict]) -> dict[tuple[str, str, str], np.ndarray]:
     for record in records:
         if record.get("method") != REFERENCE_METHOD.get(record.get("setting")):
             continue
-        final = _final(record)
+        final = _healthy_final(record)
         if final is not None:
             pooled.setdefault((record["scale"], record["suite"], record["learner"]), []).append(final)
     out = {}
@@ -65,7 +83,16 @@ def references(records: list[dict]) -> dict[tuple[str, str, str], np.ndarray]:
 
 
 def normalize(record: dict, refs: dict[tuple[str, str, str], np.ndarray]) -> Normalized:
-    """The record's per-seed scores under the leaderboard's normalization (module docstring)."""
+    """The record's per-seed scores under the leaderboard's normalization (module docstring); a
+    diverged seed scores FAILURE_SCORE."""
+    normalized = _normalize(record, refs)
+    diverged = diverged_seeds(record)
+    if diverged.any() and diverged.size == normalized.scores.size:
+        return Normalized(np.where(diverged, FAILURE_SCORE, normalized.scores), normalized.kind, normalized.comparable)
+    return normalized
+
+
+def _normalize(record: dict, refs: dict[tuple[str, str, str], np.ndarray]) -> Normalized:
     final = _final(record)
     reference = refs.get((record["scale"], record["suite"], record["learner"]))
     if record.get("family") not in RETURN_FAMILIES:
