@@ -12,6 +12,7 @@ from typing import Callable, Sequence
 USAGE = """usage:
   plasticbench list methods|learners|suites
   plasticbench run method=NAME learner=NAME suite=NAME scale=smoke|short|paper seeds=N [results_dir=PATH] [device=cpu|cuda] [method.PARAM=VALUE ...]
+  plasticbench run method=random suite=NAME scale=smoke|short|paper seeds=N   (the uniform-random policy's returns, R_random)
   plasticbench suite scale=smoke|short|paper [suites=a,b] [methods=a,b] [learners=a,b] [results_dir=PATH] [seeds=N] [dry_run=true] [hydra/launcher=joblib|submitit_local|submitit_slurm|ray] [hydra.launcher.KEY=VALUE ...]
   plasticbench leaderboard [results_dir=PATH] [output=PATH] [figures=PATH] [draw=true|false] [jobs=N]
   plasticbench perf learner=sac seeds=1,8 [vs=sb3] [steps=N] [device=cpu|cuda] [env=HalfCheetah-v5]
@@ -59,11 +60,10 @@ def cmd_list(args: Sequence[str]) -> None:
 
 
 def cmd_run(args: Sequence[str]) -> None:
-    from plasticbench.benchmark.config import load_run_config
-    from plasticbench.benchmark.runner import run
+    from plasticbench.benchmark.suite import execute, load_cell
 
-    config = load_run_config(list(args))
-    record = run(config)
+    config = load_cell(list(args))
+    record = execute(config)
     print(f"run {record['run_id']}: scores per seed {record['scores']} ({record['normalization']['kind']}); "
           f"record in {Path(config.results_dir) / 'runs' / record['run_id']}")
 

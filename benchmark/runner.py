@@ -1,8 +1,9 @@
 """The run loop: tasks in order; collect with S seeds, update, evaluate, checkpoint, record.
 
 for each task: learner.start_task -> method.on_task_start -> (act, step, store, update)*budget,
-evaluating every task seen so far every `eval_every` steps and at the task's end ->
-method.on_task_end -> checkpoint. The loop's whole state (learner, method, environments, curves,
+evaluating every task seen so far every `eval_every` steps -> method.on_task_end -> evaluating
+every task of the scenario, seen or not (one row of the task x task matrix; continual-baselines.md
+§1, [RN] run.py) -> checkpoint. The loop's whole state (learner, method, environments, curves,
 position) is checkpointed every `checkpoint_every` steps and at every task end, so a killed run
 resumes where it stopped and finishes with the same numbers it would have had uninterrupted.
 """
@@ -39,6 +40,7 @@ class RunState:
     eval_steps: list[int] = field(default_factory=list)  # global env step of each evaluation
     eval_returns: list[list[list[float] | None]] = field(default_factory=list)  # [E][N] -> [S] or None (unseen)
     task_end_returns: dict[int, list[float]] = field(default_factory=dict)  # task -> [S] at the end of its training
+    task_matrix: dict[int, list[list[float]]] = field(default_factory=dict)  # task k -> [N][S] on every task after k's end
     plasticity: list[dict[str, list[float]]] = field(default_factory=list)  # [E]: metric -> [S] (metrics-plasticity.md)
     max_model_size: int = 0
     wall_time_s: float = 0.0
@@ -59,8 +61,8 @@ def build(config: RunConfig) -> tuple[Learner, Method]:
     return learner, method
 
 
-def evaluate_seen_tasks(config: RunConfig, learner: Learner, method: Method, upto: int) -> list[list[float] | None]:
-    """Deterministic returns [S] on tasks 0..upto (unseen tasks None), each with the weights that answer for it."""
+def evaluate_tasks(config: RunConfig, learner: Learner, method: Method, upto: int) -> list[list[float] | None]:
+    """Deterministic returns [S] on tasks 0..upto (the others None), each with the weights that answer for it."""
     tasks = config.scenario.tasks
     returns: list[list[float] | None] = [None] * len(tasks)
     for task in tasks[: upto + 1]:
@@ -125,9 +127,10 @@ class Run:
         # Consolidate, then evaluate: the task-end numbers are those of the agent that goes on to the
         # next task (PackNet's pruned and fine-tuned actor, as in the Rewire code), not of the one before.
         self.method.on_task_end(learner, task)
-        self._evaluate(task)
+        self._evaluate(task, every_task=True)
         state.max_model_size = max(state.max_model_size, self.method.model_size(learner))
         state.task_end_returns[task.index] = state.eval_returns[-1][task.index]
+        state.task_matrix[task.index] = state.eval_returns[-1]
         state.wall_time_s += time.perf_counter() - started
         state.task, state.step_in_task = state.task + 1, 0
         self._checkpoint(None)
@@ -144,10 +147,12 @@ class Run:
             learner.update()
         return result.obs
 
-    def _evaluate(self, task: Task) -> None:
+    def _evaluate(self, task: Task, every_task: bool = False) -> None:
+        """Evaluate the tasks seen so far (at a task's end: every task of the scenario) and probe."""
         task_start = task_bounds(self.config)[task.index][0]
+        upto = len(self.config.scenario.tasks) - 1 if every_task else task.index
         self.state.eval_steps.append(task_start + self.state.step_in_task)
-        self.state.eval_returns.append(evaluate_seen_tasks(self.config, self.learner, self.method, task.index))
+        self.state.eval_returns.append(evaluate_tasks(self.config, self.learner, self.method, upto))
         # Probe: a uniform sample of the current buffer from its own stream keyed by the evaluation's
         # index, so logging never moves the learner's RNG and a resumed run probes the same batch.
         probe = probe_batch(self.learner, draw=len(self.state.eval_steps) - 1)

@@ -26,6 +26,14 @@ SINGLE_TASK_ENV_IDS: dict[str, str] = {
 them). The spec proposes -v4; -v5 is what gymnasium 1.x maintains (same dynamics, Ant-v5 obs
 105 with contact forces, Humanoid-v5 obs 348), so numbers are not comparable with -v4 runs."""
 
+EXPERT_RETURNS: dict[str, float] = {"halfcheetah": 12135.0, "hopper": 3234.3, "walker2d": 4592.3, "ant": 3879.7}
+"""R_reference of the single-task scores: D4RL's per-environment expert reference returns
+(REF_MAX_SCORE of d4rl/infos.py, shared by every dataset of an env; scenarios.md §4.2), returns of
+1000-step episodes on the -v2 gym envs. -v5 has the same dynamics and rewards (Ant-v5 also adds a
+contact cost, so its constant is a slightly generous target). D4RL has no Humanoid locomotion data
+and no other published constant was retrievable here, so Humanoid has none: its reference is the
+plain learner (`ft1`) of the same learner and scale, measured (benchmark/reporting/scores.py)."""
+
 SINGLE_TASK_BUDGETS: dict[str, int] = {"smoke": 300, "short": 50_000, "paper": 1_000_000}
 """Env steps. paper: DAPD trains "1 million gradient steps" and scenarios.md §3 proposes 1M
 env steps for NE (its number was stripped from the seed text). smoke/short are harness
@@ -63,16 +71,16 @@ def make_gymnasium_env(env_id: str, max_episode_steps: int | None = None) -> gym
 
 
 def single_task_scenario(name: str) -> Scenario:
-    """One online task on the standard gymnasium env.
+    """One online task on the standard gymnasium env, with its published expert return (EXPERT_RETURNS).
 
-    reference_scores stay empty: neither DAPD nor NE normalises MuJoCo returns (NE App. B.2
-    reports raw rewards), and the published numbers were not retrievable (scenarios.md §3).
+    Neither DAPD nor NE normalises MuJoCo returns (NE App. B.2 reports raw rewards); the harness
+    does, so that scores are comparable across environments (ARCHITECTURE.md "Scores").
     """
     if name not in SINGLE_TASK_ENV_IDS:
         raise ValueError(f"unknown single-task MuJoCo scenario {name!r}; allowed: {sorted(SINGLE_TASK_ENV_IDS)}")
     env_id = SINGLE_TASK_ENV_IDS[name]
     task = Task(name=env_id, index=0, make=functools.partial(make_gymnasium_env, env_id),
-                budgets=dict(SINGLE_TASK_BUDGETS))
+                budgets=dict(SINGLE_TASK_BUDGETS), expert_return=EXPERT_RETURNS.get(name))
     return Scenario(name=name, family=FAMILY, setting="online", backend=BACKEND, tasks=(task,))
 
 
