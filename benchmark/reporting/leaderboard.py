@@ -185,7 +185,7 @@ def _section(scale: str, suite: str, groups: dict[tuple[str, str, str], Group], 
                   "uniform-random policy by a clear margin on every task, e.g. at scales too short to learn. "
                   "Scores are raw mean returns, not normalized, not pooled across scenarios.", ""]
     if any(row.normalization == "raw" for row in rows):
-        lines += ["> Scores marked `raw` are raw mean returns: no `random` record of this scenario and scale, or no "
+        lines += ["> Scores marked `raw` are raw returns (mean over tasks): no `random` record of this scenario and scale, or no "
                   "reference record. Not normalized, not comparable across scenarios.", ""]
     ranked = [row for row in rows if row.seeds >= MIN_SEEDS]
     few = [row for row in rows if row.seeds < MIN_SEEDS]
