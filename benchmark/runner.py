@@ -10,6 +10,7 @@ resumes where it stopped and finishes with the same numbers it would have had un
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -45,6 +46,13 @@ class RunState:
     max_model_size: int = 0
     wall_time_s: float = 0.0
     env: dict | None = None
+
+
+def updates_due(step: int, updates_per_step: float) -> int:
+    """Gradient steps after the task's env step number `step` (0-based) at the update-to-data ratio:
+    floor((step + 1) * r) - floor(step * r), so any `step` steps make floor(step * r) updates in all
+    (r = 0.5: one every second step, [RN]'s 64 per 128 transitions) and a resumed run makes the same."""
+    return math.floor((step + 1) * updates_per_step + 1e-9) - math.floor(step * updates_per_step + 1e-9)
 
 
 def build(config: RunConfig) -> tuple[Learner, Method]:
@@ -115,7 +123,7 @@ class Run:
             obs = env.obs
         started = time.perf_counter()
         while state.step_in_task < budget:
-            obs = self._step(env, obs, first_task=task.index == 0)
+            obs = self._step(env, obs, first_task=task.index == 0, step=state.step_in_task)
             state.step_in_task += 1
             bar.update(1)
             if state.step_in_task % scale.eval_every == 0 and state.step_in_task < budget:
@@ -136,15 +144,23 @@ class Run:
         self._checkpoint(None)
         env.close()
 
-    def _step(self, env: SeedVectorEnv, obs: torch.Tensor, first_task: bool) -> torch.Tensor:
-        """Act, step the S environments, store the transitions, update once warm."""
-        learner = self.learner
-        warming_up = learner.buffer.size < self.config.scale.learning_starts
-        action = learner.random_action() if warming_up and first_task else learner.act(obs, explore=True)
+    def _step(self, env: SeedVectorEnv, obs: torch.Tensor, first_task: bool, step: int) -> torch.Tensor:
+        """Act, step the S environments, store the transitions, update once warm.
+
+        Uniform-random actions on the first task while the buffer holds fewer than the scale's
+        `random_steps` (default: `learning_starts`) transitions; after the warm-up, gradient steps at
+        the learner's update-to-data ratio (`updates_per_step`): `updates_due(step)` of them.
+        """
+        learner, scale = self.learner, self.config.scale
+        warming_up = learner.buffer.size < scale.learning_starts
+        random_steps = scale.learning_starts if scale.random_steps is None else scale.random_steps
+        uniform = first_task and learner.buffer.size < random_steps
+        action = learner.random_action() if uniform else learner.act(obs, explore=True)
         result = env.step(action)
         learner.observe(obs, action, result.reward, result.next_obs, result.terminated, result.truncated)
         if not warming_up:
-            learner.update()
+            for _ in range(updates_due(step, learner.config.updates_per_step)):
+                learner.update()
         return result.obs
 
     def _evaluate(self, task: Task, every_task: bool = False) -> None:

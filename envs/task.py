@@ -49,7 +49,9 @@ class Scenario:
     """An ordered list of tasks sharing one observation and action space.
 
     `learner_overrides` maps a learner name to the hyperparameters the source paper changed
-    for this scenario; `method_overrides` does the same for methods. Both stay data so the
+    for this scenario; `method_overrides` does the same for methods, and `scale_overrides` maps a
+    scale name to the schedule settings (benchmark/config.py ScaleConfig) the paper's code used at
+    that scale, e.g. its warm-up. All stay data so the
     learner never special-cases a scenario by name. Mappings are plain dicts so a
     Scenario pickles (launchers ship it to workers); treat them as read-only.
     """
@@ -61,6 +63,7 @@ class Scenario:
     tasks: tuple[Task, ...]
     learner_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     method_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    scale_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # scale -> its schedule settings
 
     def __post_init__(self) -> None:
         if self.setting not in ("online", "continual"):

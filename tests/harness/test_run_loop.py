@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from plasticbench.benchmark.random_policy import measure_random, random_config
-from plasticbench.benchmark.runner import run
+from plasticbench.benchmark.runner import Run, run, updates_due
 from plasticbench.benchmark.store import RunStore
 from tests.conftest import TINY
 from tests.resume import killed_and_resumed
@@ -93,3 +93,17 @@ def test_task_matrix_on_a_three_task_toy(tiny_config):
         for k in range(j + 1, 3):
             np.testing.assert_array_equal(matrix[k, j], matrix[j, j])
     assert not np.array_equal(matrix[0, 1], matrix[1, 1])  # an unseen task is measured before its training
+
+
+def test_update_to_data_ratio_spreads_gradient_steps_over_env_steps():
+    assert [updates_due(s, 0.5) for s in range(6)] == [0, 1, 0, 1, 0, 1]
+    assert [updates_due(s, 1.0) for s in range(3)] == [1, 1, 1] and [updates_due(s, 2.0) for s in range(2)] == [2, 2]
+    assert sum(updates_due(s, 1 / 3) for s in range(300)) == 100
+
+
+@pytest.mark.parametrize("ratio,updates", [(1.0, 300 - 64), (0.5, 150 - 32)])
+def test_a_run_makes_the_gradient_steps_its_ratio_asks_for(tiny_config, ratio, updates):
+    """Hopper at smoke: 300 env steps, updates from the 65th on (learning_starts 64)."""
+    one = Run(tiny_config("suite=hopper", "seeds=1", f"learner.updates_per_step={ratio}"), progress=False)
+    one.execute()
+    assert one.learner.updates == updates
