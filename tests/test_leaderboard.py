@@ -176,3 +176,16 @@ def test_locally_built_dataset_is_marked():
     text = build_leaderboard([local, make_record("d2", "iql", suite="hopper_medium", kind="d4rl")])
     assert "| bcq ‡ | sac |" in text and "| iql | sac |" in text
     assert "‡ trained on a dataset built locally" in text
+
+
+def test_halfcheetah_domain_ratio_sits_beside_rewire_table_1():
+    from plasticbench.benchmark.reporting.published import HALFCHEETAH_SCENARIOS
+
+    records = []
+    for i, suite in enumerate(HALFCHEETAH_SCENARIOS):
+        records += [_returns_record(f"r{i}", "random", RANDOM, suite=suite), _returns_record(f"s{i}", "sac_n", SAC_N, suite=suite),
+                    _returns_record(f"p{i}", "packnet", [[50.0, 25.0]] * 3, suite=suite)]  # half of SAC-N's on both tasks
+    text = build_leaderboard(records)
+    table = text.split("### Published comparison · scale `smoke` · HalfCheetah")[1].split("\n# ")[0]
+    assert "| packnet | sac | 0.50 | 0.85 ± 0.14 |" in table and "| sac_n | sac | 1.00 | 1.00 ± 0.15 |" in table
+    assert "Published comparison" not in build_leaderboard(records[:-3])  # a scenario missing: no domain mean
