@@ -91,14 +91,14 @@ def score_record(config: RunConfig, final: np.ndarray) -> tuple[Normalized, Task
     refs = references([*others, own])
     ref = task_reference(own, refs)
     used = {RANDOM_METHOD, REFERENCE_METHOD.get(scenario.setting)}
-    field = {"kind": "raw", "source": None, "published_returns": own["normalization"]["published_returns"],
+    described = {"kind": "raw", "source": None, "published_returns": own["normalization"]["published_returns"],
              "random_returns": None if ref is None else ref.random.tolist(),
              "reference_returns": None if ref is None else ref.reference.tolist(),
              "reference_runs": sorted(r["run_id"] for r in others if r.get("method") in used
                                       and r.get("learner") in (config.learner, "none"))}
     norm = normalize(own, refs)
-    field["kind"], field["source"] = norm.kind, None if ref is None else ref.kind
-    return norm, ref, field
+    described["kind"], described["source"] = norm.kind, None if ref is None else ref.kind
+    return norm, ref, described
 
 
 def _scratch_curves(config: RunConfig, ref: TaskReference) -> tuple[np.ndarray, np.ndarray, list] | None:
