@@ -39,6 +39,15 @@ class LearnerConfig:
     reward_scale: float = 1.0
     multi_head: bool = False
     bootstrap_on_timeout: bool = True  # gymnasium separates truncation; Rewire's Brax code could not (§2.2)
+    updates_per_step: float = 1.0  # update-to-data ratio: gradient steps per env step of each seed ([RN] 0.5, §2.3)
+    envs_per_seed: int = 1  # training envs per seed ([RN] 128, §2.3); the run loop steps one per seed
+
+    def __post_init__(self) -> None:
+        if not self.updates_per_step > 0:
+            raise ValueError(f"learner updates_per_step={self.updates_per_step}; it must be > 0 (gradient steps per env step)")
+        if self.envs_per_seed != 1:
+            raise ValueError(f"learner envs_per_seed={self.envs_per_seed} is not supported: the run loop steps one "
+                             "environment per seed (envs/vector.py); allowed: 1")
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from typing import Callable, Sequence
 USAGE = """usage:
   plasticbench list methods|learners|suites
   plasticbench run method=NAME learner=NAME suite=NAME scale=smoke|short|paper seeds=N [results_dir=PATH] [device=cpu|cuda] [method.PARAM=VALUE ...]
+  plasticbench run method=random suite=NAME scale=smoke|short|paper seeds=N   (the uniform-random policy's returns, R_random)
   plasticbench suite scale=smoke|short|paper [suites=a,b] [methods=a,b] [learners=a,b] [results_dir=PATH] [seeds=N] [dry_run=true] [hydra/launcher=joblib|submitit_local|submitit_slurm|ray] [hydra.launcher.KEY=VALUE ...]
   plasticbench leaderboard [results_dir=PATH] [output=PATH] [figures=PATH] [draw=true|false] [jobs=N]
   plasticbench status scale=smoke|short|paper [suites=a,b] [methods=a,b] [learners=a,b] [results_dir=PATH] [stalled_after=SECONDS]
@@ -67,11 +68,10 @@ def cmd_list(args: Sequence[str]) -> None:
 
 
 def cmd_run(args: Sequence[str]) -> int:
-    from plasticbench.benchmark.config import load_run_config
-    from plasticbench.benchmark.runner import run
+    from plasticbench.benchmark.suite import execute, load_cell
 
-    config = load_run_config(list(args))
-    record = run(config)
+    config = load_cell(list(args))
+    record = execute(config)
     diverged = record.get("diverged") or {}
     note = "; diverged seeds: " + ", ".join(f"{seed} at env step {step}" for seed, step in diverged.items()) \
         + " (frozen there, scored as failures)" if diverged else ""

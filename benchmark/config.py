@@ -37,7 +37,8 @@ class ScaleConfig:
     eval_every: int = MISSING
     eval_episodes: int = MISSING
     episode_length: int | None = None
-    learning_starts: int = MISSING
+    learning_starts: int = MISSING  # transitions in the task's buffer before the first gradient step
+    random_steps: int | None = None  # first-task env steps acting uniformly at random; None: until learning_starts
     checkpoint_every: int = MISSING
     seeds: int = MISSING
     steps_per_task: int | None = None  # overrides every task's budget at this scale (a quick look, a test)
@@ -129,18 +130,21 @@ def _check_group_choice(group: str, value: str | None, allowed: list[str]) -> No
 def scenario_overrides(overrides: Sequence[str]) -> list[str]:
     """The scenario's and the scale's own hyperparameters, as overrides placed before the user's.
 
-    A scenario carries its paper's settings (e.g. Rewire's per-scenario SAC); a scale may shrink
-    the learner (smoke proves the pipeline in seconds, not the numbers). Order: scenario, scale,
-    then the user's overrides, so anything set explicitly on the command line wins.
+    A scenario carries its paper's settings (e.g. Rewire's per-scenario SAC and schedule); a scale may
+    shrink the learner (smoke proves the pipeline in seconds, not the numbers); a scenario may set a
+    scale's schedule (Rewire's 12,800-transition warm-up at paper scale). Order: scenario, scale, the
+    scenario's scale settings, then the user's overrides, so anything set on the command line wins.
     """
     scenario = get_scenario(_value(overrides, "suite") or "halfcheetah")
     method, learner = _value(overrides, "method") or "ft1", _value(overrides, "learner") or "sac"
     extra = [f"learner.{k}={_hydra_literal(v)}" for k, v in scenario.learner_overrides.get(learner, {}).items()]
     extra += [f"method.{k}={_hydra_literal(v)}" for k, v in scenario.method_overrides.get(method, {}).items()]
-    scale_file = CONF_DIR / "scale" / f"{_value(overrides, 'scale') or 'smoke'}.yaml"
+    scale = _value(overrides, "scale") or "smoke"
+    scale_file = CONF_DIR / "scale" / f"{scale}.yaml"
     if scale_file.is_file():
         learner_sizes = OmegaConf.to_container(OmegaConf.load(scale_file)).get("learner_overrides") or {}
         extra += [f"learner.{k}={_hydra_literal(v)}" for k, v in learner_sizes.items()]
+    extra += [f"scale.{k}={_hydra_literal(v)}" for k, v in scenario.scale_overrides.get(scale, {}).items()]
     return extra
 
 

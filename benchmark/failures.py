@@ -44,11 +44,11 @@ def record_failure(store: RunStore, overrides: Sequence[str], error: BaseExcepti
 
 def run_cell_safely(config: "RunConfig", overrides: Sequence[str], progress: bool = False) -> dict | None:
     """Run one grid cell; on an exception write its failure file, say so on stderr, return None."""
-    from plasticbench.benchmark.runner import run  # the runner imports the store; keep this module light
+    from plasticbench.benchmark.suite import execute  # the suite imports this module; keep it light
 
     store = RunStore(config.results_dir, config.run_id)
     try:
-        return run(config, progress=progress)
+        return execute(config, progress=progress)
     except Exception as error:
         record_failure(store, overrides, error)
         print(f"cell failed: {one_line(error)}; traceback in {store.failure_path}", file=sys.stderr, flush=True)

@@ -1,14 +1,16 @@
 """The run loop: tasks in order; collect with S seeds, update, evaluate, checkpoint, record.
 
 for each task: learner.start_task -> method.on_task_start -> (act, step, store, update)*budget,
-evaluating every task seen so far every `eval_every` steps and at the task's end ->
-method.on_task_end -> checkpoint. The loop's whole state (learner, method, environments, curves,
+evaluating every task seen so far every `eval_every` steps -> method.on_task_end -> evaluating
+every task of the scenario, seen or not (one row of the task x task matrix; continual-baselines.md
+§1, [RN] run.py) -> checkpoint. The loop's whole state (learner, method, environments, curves,
 position) is checkpointed every `checkpoint_every` steps and at every task end, so a killed run
 resumes where it stopped and finishes with the same numbers it would have had uninterrupted.
 """
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -41,11 +43,19 @@ class RunState:
     eval_steps: list[int] = field(default_factory=list)  # global env step of each evaluation
     eval_returns: list[list[list[float] | None]] = field(default_factory=list)  # [E][N] -> [S] or None (unseen)
     task_end_returns: dict[int, list[float]] = field(default_factory=dict)  # task -> [S] at the end of its training
+    task_matrix: dict[int, list[list[float]]] = field(default_factory=dict)  # task k -> [N][S] on every task after k's end
     plasticity: list[dict[str, list[float]]] = field(default_factory=list)  # [E]: metric -> [S] (metrics-plasticity.md)
     max_model_size: int = 0
     diverged: dict[int, int] = field(default_factory=dict)  # seed -> env step it diverged at, read at evaluations
     wall_time_s: float = 0.0
     env: dict | None = None
+
+
+def updates_due(step: int, updates_per_step: float) -> int:
+    """Gradient steps after the task's env step number `step` (0-based) at the update-to-data ratio:
+    floor((step + 1) * r) - floor(step * r), so any `step` steps make floor(step * r) updates in all
+    (r = 0.5: one every second step, [RN]'s 64 per 128 transitions) and a resumed run makes the same."""
+    return math.floor((step + 1) * updates_per_step + 1e-9) - math.floor(step * updates_per_step + 1e-9)
 
 
 def build(config: RunConfig) -> tuple[Learner, Method]:
@@ -62,8 +72,8 @@ def build(config: RunConfig) -> tuple[Learner, Method]:
     return learner, method
 
 
-def evaluate_seen_tasks(config: RunConfig, learner: Learner, method: Method, upto: int) -> list[list[float] | None]:
-    """Deterministic returns [S] on tasks 0..upto (unseen tasks None), each with the weights that answer for it."""
+def evaluate_tasks(config: RunConfig, learner: Learner, method: Method, upto: int) -> list[list[float] | None]:
+    """Deterministic returns [S] on tasks 0..upto (the others None), each with the weights that answer for it."""
     tasks = config.scenario.tasks
     returns: list[list[float] | None] = [None] * len(tasks)
     for task in tasks[: upto + 1]:
@@ -118,7 +128,7 @@ class Run:
             obs = env.obs
         started = time.perf_counter()
         while state.step_in_task < budget:
-            obs = self._step(env, obs, first_task=task.index == 0)
+            obs = self._step(env, obs, first_task=task.index == 0, step=state.step_in_task)
             state.step_in_task += 1
             bar.update(1)
             if self.live:
@@ -132,30 +142,41 @@ class Run:
         # Consolidate, then evaluate: the task-end numbers are those of the agent that goes on to the
         # next task (PackNet's pruned and fine-tuned actor, as in the Rewire code), not of the one before.
         self.method.on_task_end(learner, task)
-        self._evaluate(task)
+        self._evaluate(task, every_task=True)
         state.max_model_size = max(state.max_model_size, self.method.model_size(learner))
         state.task_end_returns[task.index] = state.eval_returns[-1][task.index]
+        state.task_matrix[task.index] = state.eval_returns[-1]
         state.wall_time_s += time.perf_counter() - started
         state.task, state.step_in_task = state.task + 1, 0
         self._checkpoint(None)
         env.close()
 
-    def _step(self, env: SeedVectorEnv, obs: torch.Tensor, first_task: bool) -> torch.Tensor:
-        """Act, step the S environments, store the transitions, update once warm."""
-        learner = self.learner
-        warming_up = learner.buffer.size < self.config.scale.learning_starts
-        action = learner.random_action() if warming_up and first_task else learner.act(obs, explore=True)
+    def _step(self, env: SeedVectorEnv, obs: torch.Tensor, first_task: bool, step: int) -> torch.Tensor:
+        """Act, step the S environments, store the transitions, update once warm.
+
+        Uniform-random actions on the first task while the buffer holds fewer than the scale's
+        `random_steps` (default: `learning_starts`) transitions; after the warm-up, gradient steps at
+        the learner's update-to-data ratio (`updates_per_step`): `updates_due(step)` of them.
+        """
+        learner, scale = self.learner, self.config.scale
+        warming_up = learner.buffer.size < scale.learning_starts
+        random_steps = scale.learning_starts if scale.random_steps is None else scale.random_steps
+        uniform = first_task and learner.buffer.size < random_steps
+        action = learner.random_action() if uniform else learner.act(obs, explore=True)
         result = env.step(action)
         learner.observe(obs, action, result.reward, result.next_obs, result.terminated, result.truncated)
         if not warming_up:
-            learner.update()
+            for _ in range(updates_due(step, learner.config.updates_per_step)):
+                learner.update()
         return result.obs
 
-    def _evaluate(self, task: Task) -> None:
+    def _evaluate(self, task: Task, every_task: bool = False) -> None:
+        """Evaluate the tasks seen so far (at a task's end: every task of the scenario) and probe."""
         task_start = task_bounds(self.config)[task.index][0]
+        upto = len(self.config.scenario.tasks) - 1 if every_task else task.index
         self.state.eval_steps.append(task_start + self.state.step_in_task)
         self.state.diverged = self.learner.diverged()  # the one host read of the divergence flags
-        self.state.eval_returns.append(evaluate_seen_tasks(self.config, self.learner, self.method, task.index))
+        self.state.eval_returns.append(evaluate_tasks(self.config, self.learner, self.method, upto))
         # Probe: a uniform sample of the current buffer from its own stream keyed by the evaluation's
         # index, so logging never moves the learner's RNG and a resumed run probes the same batch.
         probe = probe_batch(self.learner, draw=len(self.state.eval_steps) - 1)
