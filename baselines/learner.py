@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from plasticbench.baselines.batched import BatchedMLP, params_per_seed
-from plasticbench.baselines.replay import Batch, ReplayBuffer
+from plasticbench.baselines.replay import Batch, ReplayBuffer, obs_dtype
 from plasticbench.baselines.seed_rng import SeedRNG
 from plasticbench.benchmark.metrics.plasticity import grad_norm
 from plasticbench.methods.base import Method
@@ -38,6 +38,10 @@ class LearnerConfig:
     reward_scale: float = 1.0
     multi_head: bool = False
     bootstrap_on_timeout: bool = True  # gymnasium separates truncation; Rewire's Brax code could not (§2.2)
+    replay_dtype: str = "float32"  # observation storage in the replay: float32 (exact), bfloat16, float16
+
+    def __post_init__(self) -> None:
+        obs_dtype(self.replay_dtype)  # a bad name fails here, before any work, listing the allowed ones
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,7 @@ class Learner:
         self.networks: dict[str, nn.Module] = self.build_networks()
         for role, target in self.target_roles.items():
             self.networks[target] = self._frozen_copy(self.networks[role])
-        self.buffer = ReplayBuffer(self.num_seeds, config.buffer_size, obs_dim, act_dim, self.device)
+        self.buffer = ReplayBuffer(self.num_seeds, config.buffer_size, obs_dim, act_dim, self.device, config.replay_dtype)
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
         self.reset_optimizers()
         self.last_losses: dict[str, torch.Tensor] = {}
@@ -236,16 +240,18 @@ class Learner:
     def load_extra_state(self, state: dict) -> None:
         pass
 
-    def state_dict(self) -> dict:
-        return {
+    def state_dict(self, replay: bool = True) -> dict:
+        """Everything to resume; `replay=False` leaves the buffer out (the run loop checkpoints it
+        incrementally, benchmark/replay_chunks.py, instead of copying it whole every time)."""
+        state = {
             "networks": {role: net.state_dict() for role, net in self.networks.items()},
             "optimizers": {role: opt.state_dict() for role, opt in self.optimizers.items()},
-            "buffer": self.buffer.state_dict(),
             "rng": self.rng.state_dict(),
             "counters": {"task_index": self.task_index, "env_steps": self.env_steps, "updates": self.updates},
             "extra": self.extra_state(),
             "last_grad_norms": {role: norm.clone() for role, norm in self.last_grad_norms.items()},
         }
+        return {**state, "buffer": self.buffer.state_dict()} if replay else state
 
     def load_state_dict(self, state: dict) -> None:
         for role, net_state in state["networks"].items():
@@ -254,7 +260,8 @@ class Learner:
         self.reset_optimizers()
         for role, opt_state in state["optimizers"].items():
             self.optimizers[role].load_state_dict(opt_state)
-        self.buffer.load_state_dict(state["buffer"])
+        if "buffer" in state:
+            self.buffer.load_state_dict(state["buffer"])
         self.rng.load_state_dict(state["rng"])
         counters = state["counters"]
         self.task_index, self.env_steps, self.updates = counters["task_index"], counters["env_steps"], counters["updates"]
