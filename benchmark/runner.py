@@ -87,7 +87,7 @@ class Run:
         if self.store.has_record():
             return self.store.load_record()
         if self.store.has_checkpoint():
-            self._restore(self.store.load_checkpoint())
+            self._restore(self.store.load_checkpoint(replay=self.learner.buffer))
         tasks = self.config.scenario.tasks
         bounds = task_bounds(self.config)
         total = bounds[-1][1]
@@ -156,7 +156,8 @@ class Run:
     def _checkpoint(self, env_state: dict | None) -> None:
         self.state.env = env_state
         self.store.save_checkpoint({"run_id": self.config.run_id, "state": asdict(self.state),
-                                    "learner": self.learner.state_dict(), "method": self.method.state_dict()})
+                                    "learner": self.learner.state_dict(replay=False), "method": self.method.state_dict()},
+                                   replay=self.learner.buffer)  # the replay incrementally: what was added since the last one
 
     def _restore(self, checkpoint: dict[str, Any]) -> None:
         if checkpoint["run_id"] != self.config.run_id:
