@@ -23,7 +23,7 @@ def test_a_run_killed_between_replay_chunks_resumes_to_the_same_record(tiny_conf
 def test_each_checkpoint_appends_only_what_was_added_since_the_last(tiny_config, tmp_path, monkeypatch):
     config = tiny_config(*OVERRIDES)
     with monkeypatch.context() as patch:
-        _kill_at(patch, "before_prune", die_at=5)  # step 200: 5 chunks written, two evicted
+        _kill_at(patch, "before_prune", die_at=5)  # step 200: [40, 80) just evicted
         with pytest.raises(Killed):
             Run(config, progress=False).execute()
     store = RunStore(config.results_dir, config.run_id)
@@ -32,7 +32,7 @@ def test_each_checkpoint_appends_only_what_was_added_since_the_last(tiny_config,
     named = checkpoint["replay"]["chunks"]
     assert [(e["start"], e["end"]) for e in named] == [(80, 120), (120, 160), (160, 200)]  # [80, 200) held
     on_disk = sorted(p.name for p in store.replay_dir.iterdir())
-    assert len(on_disk) == 5  # the killed save had not yet removed the evicted [0, 40) and [40, 80) ...
+    assert on_disk[0].endswith("-000000000040-000000000080.pt") and len(on_disk) == 4  # evicted at step 200, not yet removed ...
     resumed = Run(config, progress=False)
     resumed.store.load_checkpoint(replay=resumed.learner.buffer)
     assert resumed.learner.buffer.size == 120 and resumed.learner.buffer.added == 200
