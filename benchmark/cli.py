@@ -11,7 +11,7 @@ from typing import Callable, Sequence
 
 USAGE = """usage:
   plasticbench list methods|learners|suites
-  plasticbench run method=NAME learner=NAME suite=NAME scale=smoke|short|paper seeds=N [results_dir=PATH] [device=cpu|cuda] [method.PARAM=VALUE ...]
+  plasticbench run method=NAME learner=NAME suite=NAME scale=smoke|short|paper seeds=N [results_dir=PATH] [device=cpu|cuda] [dry_run=true] [method.PARAM=VALUE ...]
   plasticbench suite scale=smoke|short|paper [suites=a,b] [methods=a,b] [learners=a,b] [results_dir=PATH] [seeds=N] [dry_run=true] [hydra/launcher=joblib|submitit_local|submitit_slurm|ray] [hydra.launcher.KEY=VALUE ...]
   plasticbench leaderboard [results_dir=PATH] [output=PATH] [figures=PATH] [draw=true|false] [jobs=N]
   plasticbench perf learner=sac seeds=1,8 [vs=sb3] [steps=N] [device=cpu|cuda] [env=HalfCheetah-v5]
@@ -60,9 +60,14 @@ def cmd_list(args: Sequence[str]) -> None:
 
 def cmd_run(args: Sequence[str]) -> None:
     from plasticbench.benchmark.config import load_run_config
+    from plasticbench.benchmark.memory_plan import plan_run
     from plasticbench.benchmark.runner import run
 
-    config = load_run_config(list(args))
+    dry = [a.partition("=")[2] for a in args if a.partition("=")[0] == "dry_run"]
+    config = load_run_config([a for a in args if a.partition("=")[0] != "dry_run"])
+    if dry and _bool("dry_run", dry[-1]):
+        print(plan_run(config).line())
+        return
     record = run(config)
     print(f"run {record['run_id']}: scores per seed {record['scores']} ({record['normalization']['kind']}); "
           f"record in {Path(config.results_dir) / 'runs' / record['run_id']}")
@@ -81,7 +86,12 @@ def cmd_suite(args: Sequence[str]) -> None:
     the_plan = plan(grid(options["scale"], _csv(options.get("suites")), _csv(options.get("methods")),
                          _csv(options.get("learners")), extra))
     print(describe(the_plan, options["scale"]), flush=True)
-    if options.get("dry_run", "false").lower() != "true":
+    if _bool("dry_run", options.get("dry_run", "false")):
+        from plasticbench.benchmark.memory_plan import plan_run
+
+        for config in the_plan.todo:
+            print(f"  {plan_run(config).line()}")
+    else:
         finished = launch(the_plan, launcher)
         print(f"suite done: {finished} of {len(the_plan.todo)} planned runs recorded")
 

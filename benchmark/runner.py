@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 from plasticbench.baselines.learner import Learner
 from plasticbench.benchmark import registry
 from plasticbench.benchmark.config import RunConfig
+from plasticbench.benchmark.memory_plan import plan_run, replay_capacity, require_fit
 from plasticbench.benchmark.metrics.plasticity import plasticity_snapshot, probe_batch
 from plasticbench.benchmark.record import build_record, task_bounds
 from plasticbench.benchmark.store import RunStore
@@ -50,10 +51,7 @@ def build(config: RunConfig) -> tuple[Learner, Method]:
     method = method_cls(config.method_config)
     learner_cls = registry.get_learner(config.learner)
     scenario = config.scenario
-    # Buffers are emptied at every task start (continual-baselines.md §1), so no task can use
-    # more room than its own budget: cap the preallocation there.
-    longest_task = max(config.budget(t) for t in scenario.tasks)
-    learner_config = dataclasses.replace(config.learner_config, buffer_size=min(config.learner_config.buffer_size, longest_task))
+    learner_config = dataclasses.replace(config.learner_config, buffer_size=replay_capacity(config))
     learner = learner_cls(learner_config, scenario.obs_dim, scenario.act_dim, config.seeds, method,
                           num_tasks=len(scenario.tasks), device=config.device)
     return learner, method
@@ -79,6 +77,7 @@ class Run:
     def __init__(self, config: RunConfig, progress: bool = True) -> None:
         self.config, self.progress = config, progress
         self.store = RunStore(config.results_dir, config.run_id)
+        require_fit(plan_run(config), config)  # refuse an oversized replay before allocating it
         self.learner, self.method = build(config)
         self.state = RunState()
         self.one_policy_params = self.learner.reference_policy_params()
