@@ -107,9 +107,9 @@ class ReplayBuffer:
 
     def _settle_previous(self, obs: torch.Tensor) -> None:
         """Keep the previous transition's next obs in the side table for the seeds where it is not `obs`."""
-        cut = (obs != self.pending).any(dim=1).nonzero()[:, 0]  # [n] seeds
-        if cut.numel() == 0:
+        if torch.equal(obs, self.pending):  # the common case: no seed's episode ended
             return
+        cut = (obs != self.pending).any(dim=1).nonzero()[:, 0]  # [n] seeds
         if bool((self.side_live[cut] >= self.side.shape[1]).any()):
             self._grow_side()
         rows = self.side_head[cut]
