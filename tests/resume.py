@@ -18,7 +18,7 @@ class Killed(Exception):
     pass
 
 
-def _kill_at(monkeypatch, where: str, die_at: int) -> None:
+def kill_at(monkeypatch, where: str, die_at: int) -> None:
     """Make the `die_at`-th checkpoint raise Killed at `where`."""
     calls = []
     name = "save_checkpoint" if where == "saved" else "write_checkpoint_file"
@@ -40,7 +40,7 @@ def killed_and_resumed(tiny_config, overrides, tmp_path, monkeypatch, die_at: in
     killed at its `die_at`-th checkpoint (at `where`, one of KILL_POINTS) and then resumed."""
     config = tiny_config(*overrides, results_dir=tmp_path / "resumed")
     with monkeypatch.context() as patch:
-        _kill_at(patch, where, die_at)
+        kill_at(patch, where, die_at)
         with pytest.raises(Killed):
             Run(config, progress=False).execute()
     store = RunStore(config.results_dir, config.run_id)

@@ -5,7 +5,7 @@ import torch
 
 from plasticbench.benchmark.runner import Run
 from plasticbench.benchmark.store import RunStore
-from tests.resume import KILL_POINTS, Killed, _kill_at, killed_and_resumed
+from tests.resume import KILL_POINTS, Killed, kill_at, killed_and_resumed
 
 # Hopper ends episodes by termination and by the 50-step smoke cap; a 120-transition buffer wraps
 # and evicts whole chunks; a checkpoint every 40 steps gives several chunks per task.
@@ -23,7 +23,7 @@ def test_a_run_killed_between_replay_chunks_resumes_to_the_same_record(tiny_conf
 def test_each_checkpoint_appends_only_what_was_added_since_the_last(tiny_config, tmp_path, monkeypatch):
     config = tiny_config(*OVERRIDES)
     with monkeypatch.context() as patch:
-        _kill_at(patch, "before_prune", die_at=5)  # step 200: [40, 80) just evicted
+        kill_at(patch, "before_prune", die_at=5)  # step 200: [40, 80) just evicted
         with pytest.raises(Killed):
             Run(config, progress=False).execute()
     store = RunStore(config.results_dir, config.run_id)
