@@ -24,9 +24,10 @@ from plasticbench.baselines.replay import SIDE_EPISODE_STEPS, buffer_bytes, obs_
 from plasticbench.benchmark import registry
 from plasticbench.benchmark.config import RunConfig
 
-WRITE_BYTES_PER_S = 400e6
-"""Checkpoint write rate assumed by the estimate: torch.save to a local disk with fsync measured
-0.4-1.0 GB/s here (tools/replay_memory.py); network file systems are slower, so take it as a floor."""
+WRITE_BYTES_PER_S = 50e6
+"""Checkpoint write rate assumed by the estimate: torch.save + fsync measured 22-110 MB/s on the
+shared 2-core development machine with seven other jobs running (tools/replay_memory.py); a
+dedicated node's local disk is faster, so the estimate errs long."""
 
 GB = 1e9
 

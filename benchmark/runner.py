@@ -77,7 +77,8 @@ class Run:
     def __init__(self, config: RunConfig, progress: bool = True) -> None:
         self.config, self.progress = config, progress
         self.store = RunStore(config.results_dir, config.run_id)
-        require_fit(plan_run(config), config)  # refuse an oversized replay before allocating it
+        if not self.store.has_record():
+            require_fit(plan_run(config), config)  # refuse an oversized replay before allocating it
         self.learner, self.method = build(config)
         self.state = RunState()
         self.one_policy_params = self.learner.reference_policy_params()
