@@ -74,6 +74,7 @@ def cmd_run(args: Sequence[str]) -> None:
 
 
 def cmd_suite(args: Sequence[str]) -> None:
+    from plasticbench.benchmark.memory_plan import plan_run
     from plasticbench.benchmark.suite import describe, grid, launch, plan
 
     grid_keys = {"scale", "suites", "methods", "learners", "dry_run"}
@@ -87,8 +88,7 @@ def cmd_suite(args: Sequence[str]) -> None:
                          _csv(options.get("learners")), extra))
     print(describe(the_plan, options["scale"]), flush=True)
     if _bool("dry_run", options.get("dry_run", "false")):
-        from plasticbench.benchmark.memory_plan import plan_run
-
+        # free memory is this machine's; each run re-checks on the node it runs on (Run refuses it there)
         for config in the_plan.todo:
             print(f"  {plan_run(config).line()}")
     else:
