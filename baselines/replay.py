@@ -11,7 +11,9 @@ a task switch, or any caller whose next `obs` differs from the previous `next_ob
 does not trust flags for this: when a transition is added it compares its `obs` with the
 previous transition's `next_obs` (held in `pending`) per seed, and where they differ it keeps
 that `next_obs` in a small side table. Sampling therefore returns exactly the values the
-two-array layout returned, for every caller, at about half the memory. The side table is a
+two-array layout returned, for every caller, at about half the memory (compared as values: a
+-0.0 following a +0.0 counts as the same observation, the one difference no arithmetic but a
+sign test can see). The side table is a
 per-seed FIFO (cut transitions are added and evicted in time order), sized for episodes of
 `SIDE_EPISODE_STEPS` steps on average and doubled when a run cuts more often.
 
