@@ -16,7 +16,7 @@ from torch import nn
 
 from plasticbench.baselines.batched import BatchedMLP, params_per_seed
 from plasticbench.baselines.divergence import SeedHealth
-from plasticbench.baselines.replay import Batch, ReplayBuffer
+from plasticbench.baselines.replay import Batch, ReplayBuffer, obs_dtype
 from plasticbench.baselines.seed_rng import SeedRNG
 from plasticbench.benchmark.metrics.plasticity import grad_norm
 from plasticbench.methods.base import Method
@@ -41,8 +41,10 @@ class LearnerConfig:
     bootstrap_on_timeout: bool = True  # gymnasium separates truncation; Rewire's Brax code could not (§2.2)
     updates_per_step: float = 1.0  # update-to-data ratio: gradient steps per env step of each seed ([RN] 0.5, §2.3)
     envs_per_seed: int = 1  # training envs per seed ([RN] 128, §2.3); the run loop steps one per seed
+    replay_dtype: str = "float32"  # observation storage in the replay: float32 (exact), bfloat16, float16
 
     def __post_init__(self) -> None:
+        obs_dtype(self.replay_dtype)  # a bad name fails here, before any work, listing the allowed ones
         if not self.updates_per_step > 0:
             raise ValueError(f"learner updates_per_step={self.updates_per_step}; it must be > 0 (gradient steps per env step)")
         if self.envs_per_seed != 1:
@@ -108,7 +110,7 @@ class Learner:
         self.networks: dict[str, nn.Module] = self.build_networks()
         for role, target in self.target_roles.items():
             self.networks[target] = self._frozen_copy(self.networks[role])
-        self.buffer = ReplayBuffer(self.num_seeds, config.buffer_size, obs_dim, act_dim, self.device)
+        self.buffer = ReplayBuffer(self.num_seeds, config.buffer_size, obs_dim, act_dim, self.device, config.replay_dtype)
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
         self.reset_optimizers()
         self.last_losses: dict[str, torch.Tensor] = {}  # role -> [S], each seed's own loss (the method's term excluded)
@@ -261,17 +263,19 @@ class Learner:
     def load_extra_state(self, state: dict) -> None:
         pass
 
-    def state_dict(self) -> dict:
-        return {
+    def state_dict(self, replay: bool = True) -> dict:
+        """Everything to resume; `replay=False` leaves the buffer out (the run loop checkpoints it
+        incrementally, benchmark/replay_chunks.py, instead of copying it whole every time)."""
+        state = {
             "networks": {role: net.state_dict() for role, net in self.networks.items()},
             "optimizers": {role: opt.state_dict() for role, opt in self.optimizers.items()},
-            "buffer": self.buffer.state_dict(),
             "rng": self.rng.state_dict(),
             "counters": {"task_index": self.task_index, "env_steps": self.env_steps, "updates": self.updates},
             "extra": self.extra_state(),
             "last_grad_norms": {role: norm.clone() for role, norm in self.last_grad_norms.items()},
             "health": self.health.state_dict(),
         }
+        return {**state, "buffer": self.buffer.state_dict()} if replay else state
 
     def load_state_dict(self, state: dict) -> None:
         for role, net_state in state["networks"].items():
@@ -280,7 +284,8 @@ class Learner:
         self.reset_optimizers()
         for role, opt_state in state["optimizers"].items():
             self.optimizers[role].load_state_dict(opt_state)
-        self.buffer.load_state_dict(state["buffer"])
+        if "buffer" in state:
+            self.buffer.load_state_dict(state["buffer"])
         self.rng.load_state_dict(state["rng"])
         counters = state["counters"]
         self.task_index, self.env_steps, self.updates = counters["task_index"], counters["env_steps"], counters["updates"]

@@ -15,7 +15,7 @@ from typing import Callable, Sequence
 
 USAGE = """usage:
   plasticbench list methods|learners|suites
-  plasticbench run method=NAME learner=NAME suite=NAME scale=smoke|short|paper seeds=N [results_dir=PATH] [device=cpu|cuda] [method.PARAM=VALUE ...]
+  plasticbench run method=NAME learner=NAME suite=NAME scale=smoke|short|paper seeds=N [results_dir=PATH] [device=cpu|cuda] [dry_run=true] [method.PARAM=VALUE ...]
   plasticbench run method=random suite=NAME scale=smoke|short|paper seeds=N   (the uniform-random policy's returns, R_random)
   plasticbench suite scale=smoke|short|paper [suites=a,b] [methods=a,b] [learners=a,b] [results_dir=PATH] [seeds=N] [dry_run=true] [hydra/launcher=joblib|submitit_local|submitit_slurm|ray] [hydra.launcher.KEY=VALUE ...]
   plasticbench leaderboard [results_dir=PATH] [output=PATH] [figures=PATH] [draw=true|false] [jobs=N]
@@ -68,9 +68,14 @@ def cmd_list(args: Sequence[str]) -> None:
 
 
 def cmd_run(args: Sequence[str]) -> int:
+    from plasticbench.benchmark.memory_plan import plan_run
     from plasticbench.benchmark.suite import execute, load_cell
 
-    config = load_cell(list(args))
+    dry = [a.partition("=")[2] for a in args if a.partition("=")[0] == "dry_run"]
+    config = load_cell([a for a in args if a.partition("=")[0] != "dry_run"])
+    if dry and _bool("dry_run", dry[-1]):
+        print(_plan_line(config, plan_run))
+        return 0
     record = execute(config)
     diverged = record.get("diverged") or {}
     note = "; diverged seeds: " + ", ".join(f"{seed} at env step {step}" for seed, step in diverged.items()) \
@@ -82,6 +87,7 @@ def cmd_run(args: Sequence[str]) -> int:
 
 def cmd_suite(args: Sequence[str]) -> int:
     from plasticbench.benchmark.failures import closing_summary
+    from plasticbench.benchmark.memory_plan import plan_run
     from plasticbench.benchmark.suite import describe, grid, launch, outcomes, plan
 
     grid_keys = {"scale", "suites", "methods", "learners", "dry_run"}
@@ -96,6 +102,9 @@ def cmd_suite(args: Sequence[str]) -> int:
                          _csv(options.get("learners")), extra))
     print(describe(the_plan, options["scale"]), flush=True)
     if dry_run:
+        # free memory is this machine's; each run re-checks on the node it runs on (Run refuses it there)
+        for config in the_plan.todo:
+            print(f"  {_plan_line(config, plan_run)}")
         return 0
     launch(the_plan, launcher)
     cells = outcomes(the_plan)
@@ -118,6 +127,15 @@ def cmd_status(args: Sequence[str]) -> None:
     the_plan = plan(grid(options["scale"], _csv(options.get("suites")), _csv(options.get("methods")),
                          _csv(options.get("learners")), extra))
     print(status_table([*the_plan.done, *the_plan.todo], stalled_after))
+
+
+def _plan_line(config, plan_run) -> str:
+    """The memory plan of a run; the random measurement trains nothing and holds no replay."""
+    from plasticbench.benchmark.random_policy import RandomRunConfig
+
+    if isinstance(config, RandomRunConfig):
+        return f"{config.run_id} random/{config.suite}: evaluation only, no replay"
+    return plan_run(config).line()
 
 
 def _bool(key: str, value: str) -> bool:

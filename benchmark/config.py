@@ -79,8 +79,11 @@ class RunConfig:
 
     def identity(self) -> dict:
         """The resolved configuration that names the run (results_dir, device and loggers excluded)."""
+        learner_config = dataclasses.asdict(self.learner_config)
+        if learner_config.get("replay_dtype") == "float32":
+            del learner_config["replay_dtype"]  # exact storage: the runs named before the option existed, unchanged
         return {"harness_version": HARNESS_VERSION, "method": self.method, "method_config": dataclasses.asdict(self.method_config),
-                "learner": self.learner, "learner_config": dataclasses.asdict(self.learner_config), "suite": self.suite,
+                "learner": self.learner, "learner_config": learner_config, "suite": self.suite,
                 "scale": dataclasses.asdict(self.scale), "seeds": list(self.seeds)}
 
     @property

@@ -23,6 +23,7 @@ from plasticbench.benchmark import registry
 from plasticbench.benchmark.config import RunConfig
 from plasticbench.benchmark.live.run_scalars import LiveRun
 from plasticbench.benchmark.failures import one_line
+from plasticbench.benchmark.memory_plan import plan_run, replay_capacity, require_fit
 from plasticbench.benchmark.metrics.plasticity import plasticity_snapshot, probe_batch
 from plasticbench.benchmark.record import build_record, task_bounds
 from plasticbench.benchmark.store import RunStore
@@ -63,10 +64,7 @@ def build(config: RunConfig) -> tuple[Learner, Method]:
     method = method_cls(config.method_config)
     learner_cls = registry.get_learner(config.learner)
     scenario = config.scenario
-    # Buffers are emptied at every task start (continual-baselines.md §1), so no task can use
-    # more room than its own budget: cap the preallocation there.
-    longest_task = max(config.budget(t) for t in scenario.tasks)
-    learner_config = dataclasses.replace(config.learner_config, buffer_size=min(config.learner_config.buffer_size, longest_task))
+    learner_config = dataclasses.replace(config.learner_config, buffer_size=replay_capacity(config))
     learner = learner_cls(learner_config, scenario.obs_dim, scenario.act_dim, config.seeds, method,
                           num_tasks=len(scenario.tasks), device=config.device)
     return learner, method
@@ -92,6 +90,8 @@ class Run:
     def __init__(self, config: RunConfig, progress: bool = True) -> None:
         self.config, self.progress = config, progress
         self.store = RunStore(config.results_dir, config.run_id)
+        if not self.store.has_record():
+            require_fit(plan_run(config), config)  # refuse an oversized replay before allocating it
         self.learner, self.method = build(config)
         self.state = RunState()
         self.one_policy_params = self.learner.reference_policy_params()
@@ -187,17 +187,19 @@ class Run:
     def _checkpoint(self, env_state: dict | None) -> None:
         self.state.env = env_state
         self.store.save_checkpoint({"run_id": self.config.run_id, "state": asdict(self.state),
-                                    "learner": self.learner.state_dict(), "method": self.method.state_dict()})
+                                    "learner": self.learner.state_dict(replay=False), "method": self.method.state_dict()},
+                                   replay=self.learner.buffer)  # the replay incrementally: what was added since the last one
         if self.live:
             self.live.on_checkpoint()
 
     def _resume(self) -> None:
         """Restore the newest checkpoint that can be read and restored; set aside each one that
-        cannot (truncated, foreign, from incompatible code) and start over from a fresh build, so
-        a damaged file never fails the run on every retry. No checkpoint left: from scratch."""
+        cannot (truncated, foreign, from incompatible code, a missing replay chunk) and start over
+        from a fresh build, so a damaged file never fails the run on every retry. No checkpoint
+        left: from scratch."""
         for path in self.store.checkpoints():
             try:
-                self._restore(self.store.load_checkpoint(path))
+                self._restore(self.store.load_checkpoint(path, replay=self.learner.buffer))
                 return
             except Exception as error:  # whatever torch.load or a state dict raises on a damaged file
                 self.store.set_aside(path, one_line(error))

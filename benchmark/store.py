@@ -1,20 +1,23 @@
 """The result store: one directory per run, records written atomically, checkpoints for resume.
 
 Layout: `results_dir/runs/<run_id>/record.json` (the run's data, read by the leaderboard),
-`checkpoint.pt` and the one before it, `checkpoint.prev.pt` (both deleted once the record exists),
-and `failure.json` while the run's last attempt raised (benchmark/failures.py). Every write goes
-to a temporary file in the same directory and is renamed into place, so a killed process or many
-concurrent writers never leave a half-written file (ARCHITECTURE.md, "Results and resume").
+`checkpoint.pt` and the one before it, `checkpoint.prev.pt`, the replay's chunk files `replay/*.pt`
+that either of them names (all deleted once the record exists), and `failure.json` while the run's
+last attempt raised (benchmark/failures.py). Every write goes to a temporary file in the same
+directory and is renamed into place, so a killed process or many concurrent writers never leave a
+half-written file (ARCHITECTURE.md, "Results and resume").
 
 Two checkpoints, because a checkpoint can be damaged after it was written (a full disk, a node
 lost mid-copy): one that cannot be read is moved aside (`checkpoint.pt.corrupt-<UTC time>`, kept
-for inspection, never read again) and the run resumes from the previous one, or from scratch.
+for inspection, never read again) and the run resumes from the previous one, or from scratch; so
+the replay chunks both manifests name are kept.
 """
 from __future__ import annotations
 
 import glob
 import json
 import os
+import shutil
 import socket
 import tempfile
 import time
@@ -72,7 +75,8 @@ def atomic_write(path: Path, write: Callable[[Any], None], binary: bool = False,
 
 
 class RunStore:
-    """Files of one run."""
+    """Files of one run. The replay buffer, when given, is checkpointed incrementally under
+    `replay/` (benchmark/replay_chunks.py); `checkpoint.pt` holds the rest and the chunk manifest."""
 
     def __init__(self, results_dir: str | Path, run_id: str) -> None:
         self.dir = Path(results_dir) / "runs" / run_id
@@ -80,6 +84,9 @@ class RunStore:
         self.checkpoint_path = self.dir / "checkpoint.pt"
         self.previous_checkpoint_path = self.dir / "checkpoint.prev.pt"
         self.failure_path = self.dir / "failure.json"
+        self.replay_dir = self.dir / "replay"
+        self._replay_chunks: list[dict] = []  # the manifest of the last checkpoint written or read
+        self._previous_chunks: list[dict] = []  # the manifest of the checkpoint before it (checkpoint.prev.pt)
 
     def has_record(self) -> bool:
         return self.record_path.is_file()
@@ -91,6 +98,7 @@ class RunStore:
         atomic_write(self.record_path, lambda f: json.dump(record, f, indent=1, sort_keys=True))
         for path in (self.checkpoint_path, self.previous_checkpoint_path, self.failure_path):
             path.unlink(missing_ok=True)
+        shutil.rmtree(self.replay_dir, ignore_errors=True)
 
     def has_checkpoint(self) -> bool:
         return bool(self.checkpoints())
@@ -99,17 +107,37 @@ class RunStore:
         """Existing checkpoints, newest first."""
         return [p for p in (self.checkpoint_path, self.previous_checkpoint_path) if p.is_file()]
 
-    def save_checkpoint(self, state: dict) -> None:
+    def save_checkpoint(self, state: dict, replay: Any = None) -> None:
+        """Write `state` (and the replay's new chunk, if a buffer is given) as the checkpoint."""
         import torch  # here, not at the top: the leaderboard writes through this module without torch
 
-        atomic_write(self.checkpoint_path, lambda f: torch.save(state, f), binary=True,
-                     previous=self.previous_checkpoint_path)
+        if replay is not None:
+            from plasticbench.benchmark.replay_chunks import ReplayLog, save_replay
 
-    def load_checkpoint(self, path: Path | None = None) -> dict:
-        """The newest checkpoint, or the one at `path`; raises whatever torch raises on a damaged file."""
+            log = ReplayLog(self.replay_dir)
+            state = {**state, "replay": save_replay(log, replay, self._replay_chunks)}
+        self.write_checkpoint_file(lambda f: torch.save(state, f))
+        if replay is not None:
+            replay.mark_saved()
+            self._previous_chunks, self._replay_chunks = self._replay_chunks, state["replay"]["chunks"]
+            log.prune([*self._previous_chunks, *self._replay_chunks])
+
+    def write_checkpoint_file(self, write: Callable[[Any], None]) -> None:
+        """The step that makes a checkpoint current, the one it replaces becoming the previous one
+        (tests kill a run just before it)."""
+        atomic_write(self.checkpoint_path, write, binary=True, previous=self.previous_checkpoint_path)
+
+    def load_checkpoint(self, path: Path | None = None, replay: Any = None) -> dict:
+        """The newest checkpoint, or the one at `path`; with a buffer given, refill it from the chunks
+        the checkpoint names. Raises whatever torch raises on a damaged file or chunk."""
         import torch
 
-        return torch.load(path or self.checkpoint_path, map_location="cpu", weights_only=False)
+        state = torch.load(path or self.checkpoint_path, map_location="cpu", weights_only=False)
+        if replay is not None and "replay" in state:
+            from plasticbench.benchmark.replay_chunks import ReplayLog, load_replay
+
+            self._replay_chunks = load_replay(ReplayLog(self.replay_dir), replay, state["replay"])
+        return state
 
     def set_aside(self, path: Path, reason: str) -> Path:
         """Move an unreadable file to `<name>.corrupt-<UTC time>` with a warning naming both."""
