@@ -54,8 +54,8 @@ def test_an_unreadable_checkpoint_is_set_aside_and_the_run_resumes_from_the_prev
     config = tiny_config("suite=hopper", "learner=td3", "seeds=1", "scale.checkpoint_every=50")
     store, saves, original = RunStore(config.results_dir, config.run_id), [], RunStore.save_checkpoint
 
-    def save_then_die(self, state):
-        original(self, state)
+    def save_then_die(self, state, replay=None):
+        original(self, state, replay=replay)
         saves.append(1)
         if len(saves) == 3:
             raise Killed

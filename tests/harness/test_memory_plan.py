@@ -63,14 +63,15 @@ def test_suite_dry_run_prints_one_plan_line_per_run(tmp_path, capsys):
             "dry_run=true", *TINY]
     assert main(argv) == 0
     lines = [line for line in capsys.readouterr().out.splitlines() if "replay" in line]
-    assert len(lines) == 5  # ft1 with sac and td3 on both suites, ewc (continual, sac only) on the 8-task one
+    assert len([line for line in lines if "random/" in line]) == 2  # each suite's random-policy measurement
+    assert len(lines) == 7  # + ft1 with sac and td3 on both suites, ewc (continual, sac only) on the 8-task one
     assert not (tmp_path / "runs").exists()
 
 
 def test_exact_storage_keeps_the_run_ids_of_committed_records():
     """replay_dtype joins a run's identity only when it is not the exact float32 (same numbers)."""
-    path = sorted((Path(__file__).resolve().parents[2] / "results" / "runs").glob("*/record.json"))[0]
-    record = json.loads(path.read_text())
+    records = [json.loads(p.read_text()) for p in sorted((Path(__file__).resolve().parents[2] / "results" / "runs").glob("*/record.json"))]
+    record = next(r for r in records if r["method"] != "random")
     cell = [f"method={record['method']}", f"learner={record['learner']}", f"suite={record['suite']}",
             f"scale={record['scale']}", f"seeds={len(record['seeds'])}"]
     assert load_run_config(cell).run_id == record["run_id"]

@@ -32,7 +32,10 @@ def test_each_checkpoint_appends_only_what_was_added_since_the_last(tiny_config,
     named = checkpoint["replay"]["chunks"]
     assert [(e["start"], e["end"]) for e in named] == [(80, 120), (120, 160), (160, 200)]  # [80, 200) held
     on_disk = sorted(p.name for p in store.replay_dir.iterdir())
-    assert on_disk[0].endswith("-000000000040-000000000080.pt") and len(on_disk) == 4  # evicted at step 200, not yet removed ...
+    # [0, 40) is still named by checkpoint.prev.pt's manifest at the last prune (two checkpoints are kept,
+    # #11), [40, 80) was evicted at step 200: neither is removed yet ...
+    assert on_disk[0].endswith("-000000000000-000000000040.pt") and on_disk[1].endswith("-000000000040-000000000080.pt")
+    assert len(on_disk) == 5
     resumed = Run(config, progress=False)
     resumed.store.load_checkpoint(replay=resumed.learner.buffer)
     assert resumed.learner.buffer.size == 120 and resumed.learner.buffer.added == 200
