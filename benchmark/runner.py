@@ -21,6 +21,7 @@ from plasticbench.benchmark import registry
 from plasticbench.benchmark.config import RunConfig
 from plasticbench.benchmark.metrics.plasticity import plasticity_snapshot, probe_batch
 from plasticbench.benchmark.record import build_record, task_bounds
+from plasticbench.benchmark.rollouts import Rollouts
 from plasticbench.benchmark.store import RunStore
 from plasticbench.envs.evaluation import evaluate_policy
 from plasticbench.envs.task import Task
@@ -41,6 +42,7 @@ class RunState:
     task_end_returns: dict[int, list[float]] = field(default_factory=dict)  # task -> [S] at the end of its training
     plasticity: list[dict[str, list[float]]] = field(default_factory=list)  # [E]: metric -> [S] (metrics-plasticity.md)
     max_model_size: int = 0
+    rollout_steps: dict[int, dict[str, list[int]]] = field(default_factory=dict)  # task -> charged/uncharged -> [S]
     wall_time_s: float = 0.0
     env: dict | None = None
 
@@ -56,6 +58,7 @@ def build(config: RunConfig) -> tuple[Learner, Method]:
     learner_config = dataclasses.replace(config.learner_config, buffer_size=min(config.learner_config.buffer_size, longest_task))
     learner = learner_cls(learner_config, scenario.obs_dim, scenario.act_dim, config.seeds, method,
                           num_tasks=len(scenario.tasks), device=config.device)
+    learner.rollouts = Rollouts(config.seeds, config.scale.episode_length, config.scale.eval_episodes, learner.device)
     return learner, method
 
 
@@ -103,6 +106,11 @@ class Run:
     def _train_task(self, task: Task, bar: tqdm) -> None:
         scale, state, learner = self.config.scale, self.state, self.learner
         budget = self.config.budget(task)
+        reserved = self.method.reserved_steps(learner, task, budget)
+        if not 0 <= reserved < budget:
+            raise ValueError(f"method {self.config.method!r} reserved {reserved} rollout steps of task {task.index}'s "
+                             f"budget {budget}; allowed: 0 <= reserved < budget")
+        budget -= reserved
         env = SeedVectorEnv(task, self.config.seeds, scale.episode_length, learner.device, seed_offset=task.index)
         if state.step_in_task == 0:
             learner.start_task(task.index)
@@ -125,6 +133,7 @@ class Run:
         # Consolidate, then evaluate: the task-end numbers are those of the agent that goes on to the
         # next task (PackNet's pruned and fine-tuned actor, as in the Rewire code), not of the one before.
         self.method.on_task_end(learner, task)
+        self._account_rollouts(task, reserved)
         self._evaluate(task)
         state.max_model_size = max(state.max_model_size, self.method.model_size(learner))
         state.task_end_returns[task.index] = state.eval_returns[-1][task.index]
@@ -132,6 +141,16 @@ class Run:
         state.task, state.step_in_task = state.task + 1, 0
         self._checkpoint(None)
         env.close()
+
+    def _account_rollouts(self, task: Task, reserved: int) -> None:
+        """Copy the task's rollout tally into the record; charged steps may not exceed what was reserved."""
+        tally = self.learner.rollout_steps.get(task.index)
+        if tally is None:
+            return
+        if max(tally["charged"]) > reserved:
+            raise RuntimeError(f"method {self.config.method!r} spent {max(tally['charged'])} charged rollout steps on "
+                               f"task {task.index} but reserved {reserved} (Method.reserved_steps)")
+        self.state.rollout_steps[task.index] = {kind: list(steps) for kind, steps in tally.items()}
 
     def _step(self, env: SeedVectorEnv, obs: torch.Tensor, first_task: bool) -> torch.Tensor:
         """Act, step the S environments, store the transitions, update once warm."""
