@@ -61,9 +61,9 @@ class RewireActor(nn.Module):
         """[slots, S, n] cached wirings of hidden layer l."""
         return getattr(self, f"cached_{l}")
 
-    def draw_modes(self) -> torch.Tensor:
-        """k ~ U{0..K-1} per seed, from each seed's own stream."""
-        return self.rng.integers(self.modes)
+    def draw_modes(self, *shape: int) -> torch.Tensor:
+        """k ~ U{0..K-1} per seed ([S, *shape]), from each seed's own stream."""
+        return self.rng.integers(self.modes, *shape)
 
     def mode_scores(self, l: int, modes: torch.Tensor) -> torch.Tensor:
         """[S, n] scores of hidden layer l in each seed's mode."""
