@@ -30,8 +30,8 @@ def dirichlet(rng: SeedRNG, count: torch.Tensor, size: int, width: int, peaked: 
     newest = (count - 1)[:, None, None]  # [S, 1, 1]
     gamma = -torch.log(rng.uniform(size, width))
     if peaked:
-        shape = count ** 2  # [S]
-        extra = -torch.log(rng.uniform(size, int(shape.max())))  # [S, size, max n^2]
+        shape = count ** 2  # [S]; width^2 draws whatever the counts, so a seed's numbers never depend on another's
+        extra = -torch.log(rng.uniform(size, width * width))  # [S, size, width^2]
         extra = (extra * (torch.arange(extra.shape[-1], device=count.device) < (shape - 1)[:, None, None])).sum(-1)
         gamma = torch.where(index == newest, gamma + extra[..., None], gamma)
     live = (index < (count - int(skip_newest))[:, None, None]) | ((index == 0) & (count[:, None, None] == 1))

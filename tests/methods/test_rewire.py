@@ -13,7 +13,7 @@ from tests.methods.rollout_stubs import PolicyProbe, ScriptedRollouts
 from tests.methods.test_continual_baselines import FakeTask
 from tests.methods.test_packnet import train_task
 from tests.resume import killed_and_resumed
-from tests.seeds import assert_seed_matches
+from tests.seeds import assert_matches_single_seed_runs
 from tests.transitions import fill
 
 OBS, ACT = 5, 2
@@ -156,14 +156,8 @@ def test_alignment_loss_starts_after_the_first_task_and_trains_the_adapters():
 
 
 def test_s_seeds_in_one_learner_equal_s_single_seed_learners_across_a_rollback_decision():
-    batched, method = make()
-    for task in range(3):
-        train_task(batched, method, task, [0, 1])
-    for i, seed in enumerate([0, 1]):
-        single, single_method = make(seeds=(seed,))
-        for task in range(3):
-            train_task(single, single_method, task, [seed])
-        assert_seed_matches(batched, i, single, atol=1e-6)
+    (batched, _), singles = assert_matches_single_seed_runs(make, train_task)
+    for i, (single, _) in enumerate(singles):
         assert torch.equal(batched.networks["actor"].k_star[i:i + 1], single.networks["actor"].k_star)
 
 
