@@ -24,9 +24,11 @@ Decisions where §9 is silent or does not fit this harness:
   per seed at every redraw. Redraws come every `repeat_fraction` x budget steps (100 of 1M, [RN]'s
   repeat_alpha); [RN] also redraws at episode ends, which at 1000-step HalfCheetah episodes are multiples of
   100 anyway.
-- Validation length is `validation_fraction` x budget (1,000 of 1M, §9.4) but at least `min_validation_steps`;
-  R x that is reserved from the training budget of every task that searches (k > 0; task 0 has one anchor
-  and no search, so nothing is reserved there).
+- Validation length is `validation_fraction` x budget (1,000 of 1M, §9.4), at least `min_validation_steps`
+  (default 1: the proportion holds at every scale, so a smoke task of 150 steps validates 8 one-step
+  rollouts and still trains 142 steps; raise it for meaningful searches at small budgets). R x that is
+  reserved from the training budget of every task that searches (k > 0; task 0 has one anchor and no
+  search, so nothing is reserved there).
 - Screening pairs each point with `screening_repeats` replay transitions (1,024 in [RN]), or with as many
   as the buffer holds when it holds fewer (a smoke task's buffer has ~100).
 - The critic keeps a fixed input width obs + act + T (alpha zero-padded to T rather than to n + 1): the same
@@ -78,7 +80,7 @@ class CSP(Method):
         repeat_fraction: float = 1e-4  # alpha redraw period / task budget ([RN] repeat_alpha 100 of 1M)
         rollouts: int = 8  # R candidates validated by rollouts (Brax)
         validation_fraction: float = 1e-3  # steps per candidate / task budget (1,000 of 1M)
-        min_validation_steps: int = 10
+        min_validation_steps: int = 1
         screening_samples: int = 4096  # points screened per subspace ([RN] n_samples)
         screening_repeats: int = 1024  # replay transitions per point ([RN] n_estimations)
         improvement_threshold: float = 0.1  # epsilon
@@ -107,7 +109,7 @@ class CSP(Method):
         self.stored_rows: torch.Tensor | None = None  # rows restored from a checkpoint, copied in on first use
 
     # ----- networks ------------------------------------------------------------------------
-    def build(self, ctx: "Learner", role: str, spec: "NetworkSpec"):
+    def build(self, ctx: "Learner", role: str, spec: "NetworkSpec") -> SubspaceActor | AlphaQ:
         anchors = ctx.num_tasks
         if role == "actor":
             actor = SubspaceActor(spec.num_seeds, spec.sizes, spec.activation, spec.rng, anchors)

@@ -51,7 +51,7 @@ from plasticbench.methods.rewire_permutation import (aligned_snapshot, alignment
 
 if TYPE_CHECKING:
     from plasticbench.baselines.learner import Learner, NetworkSpec
-    from plasticbench.baselines.replay import Batch
+    from plasticbench.baselines.replay import Batch, ReplayBuffer
     from plasticbench.envs.task import Task
 
 LOG_STD_CLIP, MEAN_CLIP = (-20.0, 2.0), (-20.0, 20.0)  # rewire.md §2, L_div
@@ -148,7 +148,7 @@ class Rewire(Method):
         finally:
             actor.mode = None
 
-    def sample(self, ctx: "Learner", buffer, batch_size: int) -> None:
+    def sample(self, ctx: "Learner", buffer: "ReplayBuffer", batch_size: int) -> None:
         self.actor(ctx).sampling = True  # forwards until `after_update` draw their own mode
         return None
 

@@ -68,10 +68,10 @@ GOOD = {"learner": "sac", "seeds": "1,8"}
     ({"device": "tpu"}, "device='tpu'; allowed: cpu, cuda"),
     ({"env": "Pong-v5"}, "env='Pong-v5'; allowed: Ant-v5, HalfCheetah-v5"),
     ({"speed": "fast"}, "['speed']; allowed: learner, seeds"),
-    ({"methods": "ft1,nope"}, "unknown method 'nope' in methods=; allowed: ewc, ft1,"),
-    ({"methods": ""}, "methods='' must be a comma-separated list of method names; allowed: ewc, ft1,"),
+    ({"methods": "ft1,nope"}, "unknown method 'nope' in methods=; allowed: csp, ewc, ft1,"),
+    ({"methods": ""}, "methods='' must be a comma-separated list of method names; allowed: csp, ewc, ft1,"),
     ({"methods": "redo", "events": "sparse"}, "events='sparse'; allowed: dense"),
-    ({"events": "dense"}, "events=dense applies to methods=a,b,...; add methods=NAME (allowed: ewc, ft1,"),
+    ({"events": "dense"}, "events=dense applies to methods=a,b,...; add methods=NAME (allowed: csp, ewc, ft1,"),
 ])
 def test_bad_input_names_the_value_and_the_allowed_ones_before_any_work(monkeypatch, override, message):
     monkeypatch.setattr(perf, "in_fresh_process", lambda *a: pytest.fail("work started before the input was checked"))
