@@ -92,6 +92,8 @@ class Run:
         if self.store.has_checkpoint():
             self._restore(self.store.load_checkpoint())
         tasks = self.config.scenario.tasks
+        for task in tasks:
+            self._reserved(task)
         bounds = task_bounds(self.config)
         total = bounds[-1][1]
         done = (bounds[self.state.task][0] if self.state.task < len(tasks) else total) + self.state.step_in_task
@@ -105,12 +107,8 @@ class Run:
 
     def _train_task(self, task: Task, bar: tqdm) -> None:
         scale, state, learner = self.config.scale, self.state, self.learner
-        budget = self.config.budget(task)
-        reserved = self.method.reserved_steps(learner, task, budget)
-        if not 0 <= reserved < budget:
-            raise ValueError(f"method {self.config.method!r} reserved {reserved} rollout steps of task {task.index}'s "
-                             f"budget {budget}; allowed: 0 <= reserved < budget")
-        budget -= reserved
+        reserved = self._reserved(task)
+        budget = self.config.budget(task) - reserved
         env = SeedVectorEnv(task, self.config.seeds, scale.episode_length, learner.device, seed_offset=task.index)
         if state.step_in_task == 0:
             learner.start_task(task.index)
@@ -141,6 +139,15 @@ class Run:
         state.task, state.step_in_task = state.task + 1, 0
         self._checkpoint(None)
         env.close()
+
+    def _reserved(self, task: Task) -> int:
+        """Steps of `task`'s budget the method keeps for charged rollouts; checked for every task before any work."""
+        budget = self.config.budget(task)
+        reserved = self.method.reserved_steps(self.learner, task, budget)
+        if not 0 <= reserved < budget:
+            raise ValueError(f"method {self.config.method!r} reserved {reserved} rollout steps of task {task.index}'s "
+                             f"budget {budget}; allowed: 0 <= reserved < budget")
+        return reserved
 
     def _account_rollouts(self, task: Task, reserved: int) -> None:
         """Copy the task's rollout tally into the record; charged steps may not exceed what was reserved."""

@@ -72,5 +72,7 @@ def test_charged_rollouts_come_out_of_the_budget_and_overspending_is_an_error(ti
     RolloutProbe.spend = 11
     with pytest.raises(RuntimeError, match="spent 11 charged rollout steps on task 0 but reserved 10"):
         run(tiny_config(*options, results_dir=tmp_path / "over"), progress=False)
-    with pytest.raises(ValueError, match="reserved 10 rollout steps"):
-        run(tiny_config(*options[:-2], "scale.steps_per_task=10", results_dir=tmp_path / "short"), progress=False)
+    short = tiny_config(*options[:-2], "scale.steps_per_task=10", results_dir=tmp_path / "short")
+    with pytest.raises(ValueError, match="reserved 10 rollout steps of task 0's budget 10"):
+        run(short, progress=False)
+    assert not (tmp_path / "short").exists() or not any((tmp_path / "short").rglob("*.pt"))  # before any work
