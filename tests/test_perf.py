@@ -135,6 +135,6 @@ def test_method_incompatible_with_the_learner_names_the_allowed_ones(monkeypatch
     monkeypatch.setitem(registry._METHODS, "td3_only", TD3Only)
     monkeypatch.setattr(perf, "in_fresh_process", lambda *a: pytest.fail("work started before the input was checked"))
     with pytest.raises(ValueError, match=re.escape("method 'td3_only' does not support learner 'sac' (it supports: td3); "
-                                                   "allowed with sac: ewc, ft1,")) as error:
+                                                   "allowed with sac: csp, ewc, ft1,")) as error:
         perf.main({**GOOD, "methods": "redo,td3_only"})
     assert "td3_only" not in str(error.value).split("allowed with sac:")[1]
