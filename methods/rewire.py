@@ -130,7 +130,7 @@ class Rewire(Method):
         actor.slot.fill_(slot)
         self.task_start = {"scores": [s.detach().clone() for s in actor.scores],
                            "head": [p.detach().clone() for p in actor.heads[slot].parameters()]}
-        self.r0 = self.evaluate(ctx, task) if t > 0 else None
+        self.r0 = self.evaluate(ctx, task) if t > 0 and self.config.rollback else None  # only rollback reads r0
 
     def evaluate(self, ctx: "Learner", task: "Task") -> torch.Tensor:
         """[S] evaluation return of the answering policy on `task` (outside the budget, rewire.md §8)."""
@@ -200,10 +200,10 @@ class Rewire(Method):
     @torch.no_grad()
     def on_task_end(self, ctx: "Learner", task: "Task") -> None:
         actor, t = self.actor(ctx), task.index
-        if t > 0 and self.r0 is not None and (self.config.modes > 1 or self.config.rollback):
+        if t > 0 and (self.config.modes > 1 or self.r0 is not None):
             returns = torch.stack([self.mode_return(ctx, task, k) for k in range(self.config.modes)])  # [K, S]
             best, k_star = returns.max(dim=0)
-            if self.config.rollback:
+            if self.r0 is not None:
                 self.roll_back(actor, best < self.r0 * (1 + self.config.improvement_threshold))
             actor.k_star.copy_(k_star)
         self.consolidate(actor, t)

@@ -186,3 +186,13 @@ def test_a_killed_rewire_run_resumes_to_the_same_record(tiny_config, tmp_path, m
     # r0 and K = 3 mode evaluations of one 10-step episode on every task after the first, none charged
     assert straight["rollout_steps"]["uncharged"] == [[0, 0]] + [[40, 40]] * 7
     assert straight["rollout_steps"]["charged"] == [[0, 0]] * 8
+
+
+def test_without_rollback_r0_is_not_measured_and_modes_are_still_ranked():
+    learner, method = make(rollback=False)
+    train_task(learner, method, 0, [0, 1])
+    learner.rollouts = ScriptedRollouts([0.0, 5.0], [1.0, 0.0], [2.0, 1.0])  # modes 0..2 only
+    train_task(learner, method, 1, [0, 1])
+    assert torch.equal(learner.networks["actor"].k_star, torch.tensor([2, 0]))
+    assert len(learner.rollouts.script) == 0 and method.r0 is None
+
