@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 from dataclasses import dataclass, field
-from typing import ClassVar, Sequence
+from typing import Callable, ClassVar, Sequence
 
 import torch
 from torch import nn
@@ -20,6 +20,11 @@ from plasticbench.baselines.replay import Batch, ReplayBuffer, obs_dtype
 from plasticbench.baselines.seed_rng import SeedRNG
 from plasticbench.benchmark.metrics.plasticity import grad_norm
 from plasticbench.methods.base import Method
+
+ROLLOUT_SEED_OFFSET = 20_000
+"""Rollout environments of hook call i are seeded from (seed, ROLLOUT_SEED_OFFSET + i): apart from the
+training envs (offset = task index) and the evaluation envs (10,000 + task index), and a fresh stream
+per call, numbered in the checkpoint so a resumed run replays the same rollouts."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +120,9 @@ class Learner:
         self.reset_optimizers()
         self.last_losses: dict[str, torch.Tensor] = {}  # role -> [S], each seed's own loss (the method's term excluded)
         self.last_grad_norms: dict[str, torch.Tensor] = {}  # role -> [S], metrics-plasticity.md §G
+        self.rollouts: Callable | None = None  # the run loop's `benchmark.rollouts.Rollouts`
+        self.rollout_calls = 0
+        self.rollout_steps: dict[int, dict[str, list[int]]] = {}  # task -> {"charged", "uncharged"} -> [S]
 
     # ----- construction -------------------------------------------------------------------
     def network(self, role: str, in_dim: int, out_dim: int) -> nn.Module:
@@ -243,6 +251,28 @@ class Learner:
         for p, tp in zip(self.networks[role].parameters(), self.networks[self.target_roles[role]].parameters()):
             self.health.polyak(tp, p, tau)
 
+    # ----- trying policies in environments (methods' hooks) -------------------------------
+    def rollout(self, task, policy: Callable[[torch.Tensor], torch.Tensor], steps: int | None = None, *,
+                charged: bool = False) -> torch.Tensor:
+        """[S] returns of `policy` ([S, obs] -> [S, act] in [-1, 1]) on `task`, one fresh environment per seed.
+
+        steps None plays the run's evaluation protocol (its episode count, mean episodic return); an int
+        plays exactly that many steps and returns their total reward. charged=True spends steps of the
+        current task's budget, which the method must have reserved with `Method.reserved_steps` (CSP's
+        validation rollouts, continual-baselines.md §9.2); charged=False is spent outside it (Rewire's
+        mode evaluations, rewire.md §8 "budget them outside the interaction count"). Both are counted
+        per task in `rollout_steps` and land in the record.
+        """
+        if self.rollouts is None:
+            raise RuntimeError("ctx.rollout needs environments: it works inside a run (the run loop attaches them)")
+        returns, spent = self.rollouts(task, policy, steps, ROLLOUT_SEED_OFFSET + self.rollout_calls)
+        self.rollout_calls += 1
+        tally = self.rollout_steps.setdefault(self.task_index, {"charged": [0] * self.num_seeds,
+                                                                 "uncharged": [0] * self.num_seeds})
+        kind = "charged" if charged else "uncharged"
+        tally[kind] = [a + b for a, b in zip(tally[kind], spent)]
+        return returns
+
     # ----- accounting and checkpoints -----------------------------------------------------
     def policy_params(self) -> int:
         return params_per_seed(self.networks["actor"])
@@ -270,7 +300,9 @@ class Learner:
             "networks": {role: net.state_dict() for role, net in self.networks.items()},
             "optimizers": {role: opt.state_dict() for role, opt in self.optimizers.items()},
             "rng": self.rng.state_dict(),
-            "counters": {"task_index": self.task_index, "env_steps": self.env_steps, "updates": self.updates},
+            "counters": {"task_index": self.task_index, "env_steps": self.env_steps, "updates": self.updates,
+                         "rollout_calls": self.rollout_calls,
+                         "rollout_steps": {t: {k: list(v) for k, v in d.items()} for t, d in self.rollout_steps.items()}},
             "extra": self.extra_state(),
             "last_grad_norms": {role: norm.clone() for role, norm in self.last_grad_norms.items()},
             "health": self.health.state_dict(),
@@ -289,6 +321,8 @@ class Learner:
         self.rng.load_state_dict(state["rng"])
         counters = state["counters"]
         self.task_index, self.env_steps, self.updates = counters["task_index"], counters["env_steps"], counters["updates"]
+        self.rollout_calls = counters.get("rollout_calls", 0)
+        self.rollout_steps = {int(t): {k: list(v) for k, v in d.items()} for t, d in counters.get("rollout_steps", {}).items()}
         self.last_grad_norms = dict(state.get("last_grad_norms", {}))
         if "health" in state:  # checkpoints written before divergence tracking: every seed healthy
             self.health.load_state_dict(state["health"])

@@ -153,6 +153,14 @@ def task_matrix(state: "RunState", num_tasks: int) -> list[list[list[float]]]:
     return [[state.task_matrix[k][j] for j in range(num_tasks)] for k in range(num_tasks)]
 
 
+def rollout_tally(steps: dict, num_tasks: int, num_seeds: int) -> dict[str, list[list[int]]]:
+    """Env steps the method's hooks played through `ctx.rollout`: {"charged", "uncharged"} -> [N][S]
+    (charged ones are part of the task's budget, uncharged ones come on top of it)."""
+    empty = {"charged": [0] * num_seeds, "uncharged": [0] * num_seeds}
+    rows = [steps.get(t, steps.get(str(t), empty)) for t in range(num_tasks)]
+    return {kind: [list(row[kind]) for row in rows] for kind in ("charged", "uncharged")}
+
+
 def build_record(config: RunConfig, state: "RunState", one_policy_params: int, critic_params: int) -> dict[str, Any]:
     S, N = len(config.seeds), len(config.scenario.tasks)
     raw = returns_matrix(state.eval_returns, S)  # [S, E, N]
@@ -188,6 +196,7 @@ def build_record(config: RunConfig, state: "RunState", one_policy_params: int, c
         "model_size": {"actor": model_size(state.max_model_size, one_policy_params),
                        "actor_params": state.max_model_size, "one_policy_params": one_policy_params,
                        "critic_params": critic_params},
+        "rollout_steps": rollout_tally(state.rollout_steps, len(config.scenario.tasks), S),
         "wall_time_s": round(state.wall_time_s, 3),
         **provenance(),
     }

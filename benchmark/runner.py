@@ -26,6 +26,7 @@ from plasticbench.benchmark.failures import one_line
 from plasticbench.benchmark.memory_plan import plan_run, replay_capacity, require_fit
 from plasticbench.benchmark.metrics.plasticity import plasticity_snapshot, probe_batch
 from plasticbench.benchmark.record import build_record, task_bounds
+from plasticbench.benchmark.rollouts import Rollouts
 from plasticbench.benchmark.store import RunStore
 from plasticbench.envs.evaluation import evaluate_policy
 from plasticbench.envs.task import Task
@@ -48,6 +49,7 @@ class RunState:
     plasticity: list[dict[str, list[float]]] = field(default_factory=list)  # [E]: metric -> [S] (metrics-plasticity.md)
     max_model_size: int = 0
     diverged: dict[int, int] = field(default_factory=dict)  # seed -> env step it diverged at, read at evaluations
+    rollout_steps: dict[int, dict[str, list[int]]] = field(default_factory=dict)  # task -> charged/uncharged -> [S]
     wall_time_s: float = 0.0
     env: dict | None = None
 
@@ -67,6 +69,7 @@ def build(config: RunConfig) -> tuple[Learner, Method]:
     learner_config = dataclasses.replace(config.learner_config, buffer_size=replay_capacity(config))
     learner = learner_cls(learner_config, scenario.obs_dim, scenario.act_dim, config.seeds, method,
                           num_tasks=len(scenario.tasks), device=config.device)
+    learner.rollouts = Rollouts(config.seeds, config.scale.episode_length, config.scale.eval_episodes, learner.device)
     return learner, method
 
 
@@ -102,6 +105,8 @@ class Run:
             return self.store.load_record()
         self._resume()
         tasks = self.config.scenario.tasks
+        for task in tasks:
+            self._reserved(task)
         bounds = task_bounds(self.config)
         total = bounds[-1][1]
         done = (bounds[self.state.task][0] if self.state.task < len(tasks) else total) + self.state.step_in_task
@@ -117,7 +122,8 @@ class Run:
 
     def _train_task(self, task: Task, bar: tqdm) -> None:
         scale, state, learner = self.config.scale, self.state, self.learner
-        budget, task_start = self.config.budget(task), task_bounds(self.config)[task.index][0]
+        reserved = self._reserved(task)
+        budget, task_start = self.config.budget(task) - reserved, task_bounds(self.config)[task.index][0]
         env = SeedVectorEnv(task, self.config.seeds, scale.episode_length, learner.device, seed_offset=task.index)
         if state.step_in_task == 0:
             learner.start_task(task.index)
@@ -142,6 +148,7 @@ class Run:
         # Consolidate, then evaluate: the task-end numbers are those of the agent that goes on to the
         # next task (PackNet's pruned and fine-tuned actor, as in the Rewire code), not of the one before.
         self.method.on_task_end(learner, task)
+        self._account_rollouts(task, reserved)
         self._evaluate(task, every_task=True)
         state.max_model_size = max(state.max_model_size, self.method.model_size(learner))
         state.task_end_returns[task.index] = state.eval_returns[-1][task.index]
@@ -150,6 +157,25 @@ class Run:
         state.task, state.step_in_task = state.task + 1, 0
         self._checkpoint(None)
         env.close()
+
+    def _reserved(self, task: Task) -> int:
+        """Steps of `task`'s budget the method keeps for charged rollouts; checked for every task before any work."""
+        budget = self.config.budget(task)
+        reserved = self.method.reserved_steps(self.learner, task, budget)
+        if not 0 <= reserved < budget:
+            raise ValueError(f"method {self.config.method!r} reserved {reserved} rollout steps of task {task.index}'s "
+                             f"budget {budget}; allowed: 0 <= reserved < budget")
+        return reserved
+
+    def _account_rollouts(self, task: Task, reserved: int) -> None:
+        """Copy the task's rollout tally into the record; charged steps may not exceed what was reserved."""
+        tally = self.learner.rollout_steps.get(task.index)
+        if tally is None:
+            return
+        if max(tally["charged"]) > reserved:
+            raise RuntimeError(f"method {self.config.method!r} spent {max(tally['charged'])} charged rollout steps on "
+                               f"task {task.index} but reserved {reserved} (Method.reserved_steps)")
+        self.state.rollout_steps[task.index] = {kind: list(steps) for kind, steps in tally.items()}
 
     def _step(self, env: SeedVectorEnv, obs: torch.Tensor, first_task: bool, step: int) -> torch.Tensor:
         """Act, step the S environments, store the transitions, update once warm.
