@@ -171,7 +171,8 @@ class ReplayBuffer:
         slots = torch.arange(lo, self.added, device=self.device) % self.capacity
         chunk = {"epoch": self.epoch, "start": lo, "end": self.added,
                  **{k: v[:, slots].cpu() for k, v in self.storage.items()}}
-        cut_index = torch.arange(max(lo - 1, first_live), self.added - 1, device=self.device)
+        cut_lo = max(lo - 1, first_live)
+        cut_index = torch.arange(cut_lo, max(cut_lo, self.added - 1), device=self.device)  # empty buffer: none
         rows = self.split[:, cut_index % self.capacity]  # [S, n]
         seed, j = (rows >= 0).nonzero(as_tuple=True)
         chunk.update(cut_seed=seed.cpu(), cut_index=cut_index[j].cpu(), cut_next_obs=self.side[seed, rows[seed, j]].cpu())
