@@ -1,10 +1,38 @@
-"""The seed-independence check shared by learner and method tests."""
+"""The seed-independence checks shared by learner, method and run-loop tests.
+
+Seed k's numbers are a function of (k, config, device, thread count, versions) alone, whatever
+other seeds share the process (README, "Seeds"), so these checks compare with zero tolerance.
+"""
+import json
+
 import torch
 
 
-def assert_seed_matches(batched, index: int, single, roles=None, atol: float = 1e-5) -> None:
-    """Seed `index` of a batched learner has the parameters of seed 0 of a one-seed learner, in
-    every role of `roles` (default: all of the batched learner's networks), rtol 1e-5."""
+def assert_seed_matches(batched, index: int, single, roles=None) -> None:
+    """Seed `index` of a batched learner holds bit for bit the parameters of seed 0 of a one-seed
+    learner, in every role of `roles` (default: all of the batched learner's networks)."""
     for role in roles or batched.networks:
         for (name, p), q in zip(batched.networks[role].named_parameters(), single.networks[role].parameters()):
-            torch.testing.assert_close(p[index], q[0], rtol=1e-5, atol=atol, msg=f"{role}.{name}")
+            assert torch.equal(p[index], q[0]), f"{role}.{name}: max |diff| {(p[index] - q[0]).abs().max().item():.3g}"
+
+
+def seed_slice(record: dict, index: int) -> dict:
+    """Everything a record says about its seed `index` (the per-seed fields of results/README.md)."""
+    per_seed_rows = lambda rows: [None if row is None else row[index] for row in rows]
+    return {
+        "seed": record["seeds"][index],
+        "returns": [per_seed_rows(row) for row in record["curves"]["returns"]],
+        "task_end_returns": per_seed_rows(record["task_end_returns"]),
+        "final_returns": record["final_returns"][index],
+        "score": record["scores"][index],
+        "metrics": {name: values[index] for name, values in record["metrics"].items()},
+        "plasticity": {name: per_seed_rows(rows) for name, rows in record["plasticity"]["curves"].items()},
+    }
+
+
+def assert_same_seed_record(a: dict, index_a: int, b: dict, index_b: int) -> None:
+    """Seed `index_a` of record `a` and seed `index_b` of record `b` carry the same numbers, bit for
+    bit (compared as JSON text, so NaN equals NaN and 0.1 + 2e-17 does not equal 0.1)."""
+    left, right = seed_slice(a, index_a), seed_slice(b, index_b)
+    for key in left:
+        assert json.dumps(left[key], sort_keys=True) == json.dumps(right[key], sort_keys=True), key
