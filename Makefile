@@ -1,12 +1,15 @@
-# Two commands on a fresh machine (Python 3.11 + make): `make demo`, `make test`.
+# On a fresh machine (Python 3.11 + make): `make demo` (a small fresh grid into a scratch folder),
+# `make test`; `make leaderboard` regenerates the committed leaderboard.md from results/.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 BENCH := $(VENV)/bin/plasticbench
 
-.PHONY: demo test install clean
+.PHONY: demo leaderboard test install clean
 
 demo: install
-	$(BENCH) suite scale=smoke
+	$(PY) -m plasticbench.benchmark.demo
+
+leaderboard: install
 	$(BENCH) leaderboard
 
 test: install

@@ -12,7 +12,6 @@ import math
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from plasticbench.baselines.learner import Learner, LearnerConfig, seed_means
@@ -28,6 +27,16 @@ class SACConfig(LearnerConfig):
     target_entropy_multiplier: float = 1.0  # H_target = -multiplier * |A| (Rewire uses 2, §2.2)
 
 
+def softplus(x: torch.Tensor) -> torch.Tensor:
+    """log(1 + e^x) as max(x, 0) + log1p(e^-|x|), the overflow-safe form.
+
+    Why not `F.softplus`: on CPU (torch 2.13) its vectorized body and its scalar tail round some
+    inputs differently, so an element's value depends on its position in the tensor, and with it on
+    how many seeds share the tensor (issue #17); `exp`, `log1p`, `abs` and `clamp_min` do not.
+    """
+    return x.clamp_min(0.0) + torch.log1p(torch.exp(-x.abs()))
+
+
 def squashed_gaussian(out: torch.Tensor, noise: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Actor output [..., 2A] -> (tanh action, log-probability [..., 1]); noise None = deterministic.
 
@@ -40,7 +49,7 @@ def squashed_gaussian(out: torch.Tensor, noise: torch.Tensor | None) -> tuple[to
     log_std = log_std.clamp(LOG_STD_MIN, LOG_STD_MAX)
     u = mu + log_std.exp() * noise
     gaussian = -0.5 * noise.pow(2) - log_std - 0.5 * math.log(2 * math.pi)
-    jacobian = 2.0 * (math.log(2.0) - u - F.softplus(-2.0 * u))
+    jacobian = 2.0 * (math.log(2.0) - u - softplus(-2.0 * u))
     return torch.tanh(u), (gaussian - jacobian).sum(dim=-1, keepdim=True)
 
 

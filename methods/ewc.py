@@ -69,7 +69,7 @@ def fisher_diagonal(actor: nn.Module, obs: torch.Tensor, act_dim: int, head: int
     states = obs.transpose(0, 1)  # [N, S, D]
     for start in range(0, n_states, chunk):
         for name, value in vmap(per_state)(states[start:start + chunk]).items():
-            total[name] += value.sum(0)
+            total[name] = torch.cat([total[name][None], value]).cumsum(0)[-1]  # left fold: sum(0)'s order varies with S (#17)
     return {name: value / n_states for name, value in total.items()}
 
 

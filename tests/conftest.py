@@ -21,6 +21,19 @@ def _fixed_global_rng() -> None:
     torch.manual_seed(0)
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Every test computes with one intra-op thread, as CI's OMP_NUM_THREADS=1 does: the seed tests
+    compare S seeds with single-seed runs bit for bit, which README guarantees at a fixed thread
+    count of one (with two, a multithreaded path still depends on S, issue #17)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture
 def tiny_config(tmp_path: Path) -> Callable:
     """load_run_config with small networks and a temporary results directory."""

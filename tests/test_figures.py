@@ -1,6 +1,8 @@
 """Leaderboard figures: every kind is drawn from real-format records, byte-identical on regeneration
 and independent of how many processes draw them; plasticity curves are read from the schema."""
 
+import json
+
 import numpy as np
 
 from plasticbench.benchmark.reporting.leaderboard import PLASTICITY_PANELS, plasticity_series, write_leaderboard
@@ -50,3 +52,33 @@ def test_plasticity_series_reads_the_record_schema():
     assert got_steps == (100, 200) and np.allclose(values, [0.2, 0.3])
     assert plasticity_series({"plasticity": [1, 2]}) == {} and plasticity_series({}) == {}
     assert "dormant_ratio_tau0.1" in PLASTICITY_PANELS
+
+
+def _svg(directory, stem: str) -> str:
+    return (directory / f"{stem}.svg").read_text()
+
+
+def test_continual_figures_mark_task_boundaries_and_events_and_single_task_figures_do_not(tmp_path):
+    """Issue #18: a dashed line where each task after the first starts, the task names along the
+    top, and a tick per logged structural event (records with an `events` log; others draw none)."""
+    _smoke_records(tmp_path / "results")
+    for path in (tmp_path / "results" / "runs").glob("*/record.json"):
+        record = json.loads(path.read_text())
+        if record["method"] == "reset" and record["suite"] == "halfcheetah_forgetting":
+            record["events"] = {"kinds": ["reset"], "total": [2, 2, 2], "log": [
+                {"kind": "reset", "task": 0, "number": 1, "env_step": 5000, "acted": [True, True, True]},
+                {"kind": "reset", "task": 1, "number": 1, "env_step": 7000, "acted": [False, False, False]}]}
+            path.write_text(json.dumps(record))
+        elif record["method"] == "ft1":
+            record["events"] = None  # a method without events: nothing drawn, nothing fails
+            path.write_text(json.dumps(record))
+    write_leaderboard(tmp_path / "results", tmp_path / "leaderboard.md", tmp_path / "fig", workers=1)
+    continual = _svg(tmp_path / "fig", "smoke-halfcheetah_forgetting-curves")
+    assert continual.count('id="task-boundary-') == 7  # 8 tasks, one panel
+    assert all(f">task{i}<" in continual for i in range(8))
+    assert continual.count('id="events-') == 1  # the reset run's one event where a seed acted
+    plasticity = _svg(tmp_path / "fig", "smoke-halfcheetah_forgetting-plasticity")
+    assert plasticity.count('id="task-boundary-') == 7 * len(PLASTICITY_PANELS)
+    for stem in ("smoke-halfcheetah-curves", "smoke-halfcheetah-plasticity"):
+        single = _svg(tmp_path / "fig", stem)
+        assert "task-boundary" not in single and "task-name" not in single

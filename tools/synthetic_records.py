@@ -41,6 +41,7 @@ def synthetic_record(index: int, seeds: int = 3, evals: int = 10) -> dict:
         "learner": learner if method != "random" else "none",
         "family": "mujoco", "setting": setting, "backend": "mujoco", "scale": scale, "seeds": list(range(seeds)),
         "tasks": [f"task{i}" for i in range(n_tasks)], "curves": {"steps": steps, "returns": returns},
+        "task_bounds": [[1000 * evals * i // n_tasks, 1000 * evals * (i + 1) // n_tasks] for i in range(n_tasks)],
         "final_returns": final.tolist(), "scores": scores, "task_matrix": matrix,
         "normalization": {"kind": "raw", "reference_returns": None, "source": None},
         "metrics": {"average_performance": scores, "forgetting": rng.rand(seeds).round(4).tolist(),

@@ -111,8 +111,18 @@ def performance_profiles(stem: Path, title: str, taus: np.ndarray,
     return save(fig, stem)
 
 
-def curves(stem: Path, title: str, ylabel: str, series: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]]) -> list[Path]:
-    """One panel per key of `series` (a metric); one line per method: (steps, mean over runs and seeds)."""
+TaskSpan = tuple[str, float, float]  # (task name, first env step, last env step)
+
+
+def curves(stem: Path, title: str, ylabel: str, series: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]],
+           tasks: Sequence[TaskSpan] = (), events: dict[str, Sequence[float]] | None = None) -> list[Path]:
+    """One panel per key of `series` (a metric); one line per method: (steps, mean over runs and seeds).
+
+    `tasks` (a continual scenario's, more than one) draws a dashed line where each task after the
+    first starts and the task names along the top: the first thing a reader of a continual curve
+    looks for. `events` (label -> env steps of a method's structural events: resets, recycling,
+    growth) draws a tick per event at the bottom of every panel, in the method's color.
+    """
     ncols = min(3, len(series))
     fig, axes = _figure(3.2, 2.6, ncols, legend=True, nrows=-(-len(series) // ncols))
     for ax in axes[len(series):]:
@@ -122,8 +132,14 @@ def curves(stem: Path, title: str, ylabel: str, series: dict[str, dict[str, tupl
     for ax, (panel, lines) in zip(axes, series.items()):
         for label, (steps, values) in lines.items():  # a method keeps its style in every panel
             (handles[label],) = ax.plot(steps, values, linewidth=1, **_line_style(labels.index(label)))
+        _event_ticks(ax, events or {}, labels)
         ax.set_xlabel("environment steps")
-        ax.set_title(ylabel if len(series) == 1 else panel)
+        ax.set_title(ylabel if len(series) == 1 else panel, pad=18 if len(tasks) > 1 else 6)
+        if len(tasks) > 1:
+            _task_marks(ax, tasks)
+    if len(tasks) > 1:  # room above the first row for the task names
+        height = fig.get_figheight()
+        fig.subplots_adjust(top=1 - 0.85 / height)
     fig.legend([handles[label] for label in labels], labels, loc="center right", fontsize=6, frameon=False)
     fig.suptitle(title)
     return save(fig, stem)
@@ -149,3 +165,22 @@ def task_matrices(stem: Path, title: str, tasks: Sequence[str], matrices: dict[s
         fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04).ax.tick_params(labelsize=5)
     fig.suptitle(f"{title}\ntasks: " + ", ".join(f"{j}={name}" for j, name in enumerate(tasks)), fontsize=6)
     return save(fig, stem)
+
+
+def _task_marks(ax: plt.Axes, tasks: Sequence[TaskSpan]) -> None:
+    """Dashed boundaries between tasks and each task's name above its span (x in steps, y in axes units)."""
+    top = ax.get_xaxis_transform()
+    for i, (name, start, end) in enumerate(tasks):
+        if i > 0:
+            ax.axvline(start, color="0.55", linewidth=0.6, linestyle="--", zorder=0, gid=f"task-boundary-{i}")
+        ax.text(start, 1.01, name, transform=top, fontsize=5, rotation=35, ha="left", va="bottom",
+                color="0.3", rotation_mode="anchor", gid=f"task-name-{i}")
+
+
+def _event_ticks(ax: plt.Axes, events: dict[str, Sequence[float]], labels: list[str]) -> None:
+    """A short tick per structural event at the bottom of the panel, in the color of its method."""
+    for label, steps in sorted(events.items()):
+        if steps and label in labels:
+            color = _line_style(labels.index(label))["color"]
+            ax.plot(steps, [0.02] * len(steps), linestyle="none", marker="|", markersize=5, color=color,
+                    transform=ax.get_xaxis_transform(), gid=f"events-{labels.index(label)}")

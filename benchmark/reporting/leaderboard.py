@@ -174,9 +174,19 @@ TABLE_HEAD = [
 ]
 
 
-def _section(scale: str, suite: str, groups: dict[tuple[str, str, str], Group], report: Report) -> list[str]:
+def _ranked(groups: dict[tuple[str, str, str], Group]) -> list[Row]:
+    """The scenario's rows, best IQM first (ties by method and learner)."""
     rows = [summarize(*key, g.records, np.concatenate(g.scores), g.paper_ratios) for key, g in sorted(groups.items())]
-    rows.sort(key=lambda row: (-row.iqm if not math.isnan(row.iqm) else math.inf, row.method, row.learner))
+    return sorted(rows, key=lambda row: (-row.iqm if not math.isnan(row.iqm) else math.inf, row.method, row.learner))
+
+
+def scenario_rankings(records: list[dict]) -> dict[tuple[str, str], list[Row]]:
+    """(scale, suite) -> the rows of that scenario's table, best first, as the leaderboard ranks them."""
+    return {key: _ranked(groups) for key, groups in sorted(_groups(sorted(records, key=lambda r: r["run_id"])).items())}
+
+
+def _section(scale: str, suite: str, groups: dict[tuple[str, str, str], Group], report: Report) -> list[str]:
+    rows = _ranked(groups)
     records = [r for g in groups.values() for r in g.records]
     families = ", ".join(sorted({str(r.get("family", MISSING)) for r in records}))
     settings = ", ".join(sorted({str(r.get("setting", MISSING)) for r in records}))
@@ -202,7 +212,7 @@ def _section(scale: str, suite: str, groups: dict[tuple[str, str, str], Group], 
     if returns:
         links.append(report.figure(_slug(scale, suite, "curves"), "learning curves", figures.curves,
                                    f"{suite} ({scale}): evaluation return", "return (mean over evaluated tasks)",
-                                   {"return": returns}))
+                                   {"return": returns}, task_spans(records), event_steps(groups)))
     matrices = _task_matrices(groups)
     if matrices:
         tasks = next(r["tasks"] for g in groups.values() for r in g.records)
@@ -211,10 +221,42 @@ def _section(scale: str, suite: str, groups: dict[tuple[str, str, str], Group], 
     plasticity = _plasticity_curves(groups)
     if plasticity:
         links.append(report.figure(_slug(scale, suite, "plasticity"), "plasticity metrics", figures.curves,
-                                           f"{suite} ({scale}): plasticity metrics", "", plasticity))
+                                   f"{suite} ({scale}): plasticity metrics", "", plasticity,
+                                   task_spans(records), event_steps(groups)))
     if links:
         lines += ["", "Figures: " + " · ".join(links)]
     return lines + [""]
+
+
+def task_spans(records: list[dict]) -> tuple[figures.TaskSpan, ...]:
+    """(name, first step, last step) of each task, from the first record with a valid `tasks` and
+    `task_bounds` (results/README.md); () for a single-task scenario, where there is nothing to mark."""
+    for record in records:
+        tasks, bounds = record.get("tasks"), record.get("task_bounds")
+        if (isinstance(tasks, list) and isinstance(bounds, list) and len(tasks) == len(bounds) > 1
+                and all(isinstance(b, list) and len(b) == 2 and all(map(is_number, b)) for b in bounds)):
+            return tuple((str(name), float(b[0]), float(b[1])) for name, b in zip(tasks, bounds))
+    return ()
+
+
+def event_steps(groups: dict[tuple[str, str, str], Group]) -> dict[str, list[float]]:
+    """label -> env steps of the logged structural events of its runs where some seed acted.
+
+    Reads `events.log` (results/README.md) when a record has it; records written before the field
+    existed, or with `events` null (a method without events), contribute nothing."""
+    out: dict[str, list[float]] = {}
+    for _, group in sorted(groups.items()):
+        steps = set()
+        for record in group.records:
+            events = record.get("events")
+            log = events.get("log") if isinstance(events, dict) else None
+            for event in log if isinstance(log, list) else ():
+                acted = event.get("acted") if isinstance(event, dict) else None
+                if isinstance(event, dict) and is_number(event.get("env_step")) and (not isinstance(acted, list) or any(acted)):
+                    steps.add(float(event["env_step"]))
+        if steps:
+            out.setdefault(group.label(), sorted(steps))
+    return out
 
 
 def _return_curve(record: dict) -> tuple[tuple, np.ndarray] | None:

@@ -1,5 +1,6 @@
 """Learner properties: seed independence, gradient isolation, per-task resets, the SAC log-likelihood."""
 import copy
+import dataclasses
 import math
 
 import pytest
@@ -16,18 +17,21 @@ LEARNERS = [(SAC, SACConfig(hidden=(16, 16), batch_size=8)), (TD3, TD3Config(hid
 
 
 @pytest.mark.parametrize("cls,config", LEARNERS)
-def test_s_seeds_in_one_learner_equal_s_single_seed_learners(cls, config):
+def test_s_seeds_in_one_learner_equal_s_single_seed_learners_bit_for_bit(cls, config):
+    """After 1,000 updates, zero tolerance: an odd batch of 27 rows (above the size where a 1-column `baddbmm` changes kernels) puts every seed's rows at another
+    offset in the [S, ...] tensors for S = 1 and S = 4, and the critic's last layer is N -> 1."""
+    config = dataclasses.replace(config, batch_size=27)
     seeds = [0, 1, 2, 3]
     batched = cls(config, OBS, ACT, seeds, FT1())
     fill(batched, seeds)
-    for _ in range(6):
+    for _ in range(1000):
         batched.update()
-    for i, seed in enumerate(seeds):
-        single = cls(config, OBS, ACT, [seed], FT1())
-        fill(single, [seed])
-        for _ in range(6):
+    for i in (0, 3):  # the first and the last row of the seed axis
+        single = cls(config, OBS, ACT, [seeds[i]], FT1())
+        fill(single, [seeds[i]])
+        for _ in range(1000):
             single.update()
-        assert_seed_matches(batched, i, single, roles=("actor", "critic"), atol=1e-6)
+        assert_seed_matches(batched, i, single)
 
 
 @pytest.mark.parametrize("cls,config", LEARNERS)

@@ -10,6 +10,7 @@ from plasticbench.benchmark.runner import Run, run, updates_due
 from plasticbench.benchmark.store import RunStore
 from tests.conftest import TINY
 from tests.resume import killed_and_resumed
+from tests.seeds import assert_same_seed_record
 
 
 @pytest.mark.parametrize("learner", ["sac", "td3"])
@@ -17,10 +18,7 @@ def test_four_seeds_in_one_run_equal_four_single_seed_runs(tiny_config, learner,
     together = run(tiny_config(f"learner={learner}", "suite=halfcheetah", "seeds=[0,1,2,3]"), progress=False)
     for i, seed in enumerate([0, 1, 2, 3]):
         alone = run(tiny_config(f"learner={learner}", "suite=halfcheetah", f"seeds=[{seed}]"), progress=False)
-        np.testing.assert_allclose(together["final_returns"][i], alone["final_returns"][0], rtol=1e-4, atol=1e-3)
-        curves_together = [row[0][i] for row in together["curves"]["returns"]]
-        curves_alone = [row[0][0] for row in alone["curves"]["returns"]]
-        np.testing.assert_allclose(curves_together, curves_alone, rtol=1e-4, atol=1e-3)
+        assert_same_seed_record(together, i, alone, 0)  # bit for bit: README, "Seeds"
 
 
 def test_a_run_killed_after_its_first_checkpoint_resumes_to_the_same_record(tiny_config, tmp_path, monkeypatch):

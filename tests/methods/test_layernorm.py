@@ -52,8 +52,8 @@ def test_method_builds_layernorm_actor_critic_and_targets():
     assert type(only_critic.networks["actor"]) is BatchedMLP
 
 
-@pytest.mark.parametrize("cls,config", [(SAC, SACConfig(hidden=(16, 16), batch_size=8)),
-                                        (TD3, TD3Config(hidden=(16, 16), batch_size=8))])
+@pytest.mark.parametrize("cls,config", [(SAC, SACConfig(hidden=(16, 16), batch_size=27)),
+                                        (TD3, TD3Config(hidden=(16, 16), batch_size=27))])
 def test_two_seeds_in_one_learner_equal_two_single_seed_learners(cls, config):
     def run(seeds):
         learner = cls(config, OBS, ACT, seeds, LayerNorm())

@@ -168,8 +168,8 @@ def train(cls, learner_config, seeds, updates=6):
     return learner, method
 
 
-@pytest.mark.parametrize("cls,config", [(TD3, TD3Config(hidden=(16, 16), batch_size=8)),
-                                        (SAC, SACConfig(hidden=(16, 16), batch_size=8))])
+@pytest.mark.parametrize("cls,config", [(TD3, TD3Config(hidden=(16, 16), batch_size=27)),
+                                        (SAC, SACConfig(hidden=(16, 16), batch_size=27))])
 def test_two_seeds_in_one_learner_equal_two_single_seed_learners(cls, config):
     batched, method = train(cls, config, [0, 1])
     assert sum(v["grown"].sum().item() for v in method.last_event.values()) > 0  # a grow event happened

@@ -1,6 +1,7 @@
 """PNN (continual-baselines.md §11): the lateral formula by hand, real freezing, seed independence,
 per-task answers, §13's model size, and checkpoint/resume with columns added mid-run."""
 import copy
+import dataclasses
 import io
 from types import SimpleNamespace
 
@@ -127,10 +128,11 @@ def test_real_updates_leave_column_zero_bit_identical_and_train_column_one(cls, 
 
 @pytest.mark.parametrize("cls,config", LEARNERS)
 def test_s_seeds_in_one_learner_equal_s_single_seed_learners(cls, config):
+    config = dataclasses.replace(config, batch_size=64)  # 64 rows x 8 units: the GEMM path, not the small-matrix loop
     batched, _ = make(cls, config, [0, 1])
     for i, seed in enumerate([0, 1]):
         single, _ = make(cls, config, [seed])
-        assert_seed_matches(batched, i, single, roles=("actor", "critic"), atol=1e-6)
+        assert_seed_matches(batched, i, single, roles=("actor", "critic"))
 
 
 def test_evaluating_answers_with_column_j_and_unseen_tasks_with_the_newest():

@@ -87,8 +87,8 @@ def train(cls, config, seeds, updates=6):
     return learner, method
 
 
-@pytest.mark.parametrize("cls,config", [(SAC, SACConfig(hidden=(16, 16), batch_size=8)),
-                                        (TD3, TD3Config(hidden=(16, 16), batch_size=8))])
+@pytest.mark.parametrize("cls,config", [(SAC, SACConfig(hidden=(16, 16), batch_size=27)),
+                                        (TD3, TD3Config(hidden=(16, 16), batch_size=27))])
 def test_two_seeds_in_one_learner_equal_two_single_seed_learners(cls, config):
     batched, method = train(cls, config, [0, 1])
     assert sum(sum(v) for v in method.recycled.values()) > 0  # recycling really happened

@@ -94,8 +94,8 @@ def test_task_switch_resets_everything_but_not_the_first_task():
     assert calls == [0, 0]
 
 
-@pytest.mark.parametrize("cls,config", [(SAC, SACConfig(hidden=(16, 16), batch_size=8)),
-                                        (TD3, TD3Config(hidden=(16, 16), batch_size=8))])
+@pytest.mark.parametrize("cls,config", [(SAC, SACConfig(hidden=(16, 16), batch_size=27)),
+                                        (TD3, TD3Config(hidden=(16, 16), batch_size=27))])
 @pytest.mark.parametrize("last_layers", [0, 1])
 def test_two_seeds_in_one_learner_equal_two_single_seed_learners(cls, config, last_layers):
     def run(seeds):
