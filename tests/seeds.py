@@ -8,15 +8,19 @@ import json
 import torch
 
 
-def assert_seed_matches(batched, index: int, single, roles=None) -> None:
+def assert_seed_matches(batched, index: int, single, roles=None, exact: bool = True) -> None:
     """Seed `index` of a batched learner holds bit for bit the parameters of seed 0 of a one-seed
-    learner, in every role of `roles` (default: all of the batched learner's networks)."""
+    learner, in every role of `roles` (default: all of the batched learner's networks); with
+    `exact=False`, up to float rounding (for a method whose test says why it is not bit-exact)."""
     for role in roles or batched.networks:
         for (name, p), q in zip(batched.networks[role].named_parameters(), single.networks[role].parameters()):
+            if not exact:
+                torch.testing.assert_close(p[index], q[0], rtol=1e-5, atol=1e-6, msg=f"{role}.{name}")
+                continue
             assert torch.equal(p[index], q[0]), f"{role}.{name}: max |diff| {(p[index] - q[0]).abs().max().item():.3g}"
 
 
-def assert_matches_single_seed_runs(make, train_task, seeds=(0, 1), tasks: int = 3):
+def assert_matches_single_seed_runs(make, train_task, seeds=(0, 1), tasks: int = 3, exact: bool = True):
     """Train one learner over `seeds` and one per seed through `tasks` tasks with `train_task(learner, method,
     index, seeds)`; every seed of the first equals its own run. Returns the batched (learner, method) and the
     single-seed pairs, for method-specific checks."""
@@ -28,7 +32,7 @@ def assert_matches_single_seed_runs(make, train_task, seeds=(0, 1), tasks: int =
         single = make(seeds=(seed,))
         for task in range(tasks):
             train_task(*single, task, [seed])
-        assert_seed_matches(batched[0], i, single[0])
+        assert_seed_matches(batched[0], i, single[0], exact=exact)
         singles.append(single)
     return batched, singles
 

@@ -13,7 +13,7 @@ CHECKOUT = Path(__file__).resolve().parents[2]
 
 def test_the_plan_trains_both_settings_with_three_seeds_into_the_scratch_folder_only(tmp_path):
     the_plan = demo.demo_plan(tmp_path / "demo")
-    assert len(the_plan.todo) == 16 and not the_plan.done  # 4 methods x 2 learners x 2 scenarios, all fresh
+    assert len(the_plan.todo) == 18 and not the_plan.done  # 4 methods x 2 learners x 2 scenarios + 2 random measurements
     assert {Path(config.results_dir) for config in the_plan.todo} == {tmp_path / "demo"}
     assert {get_scenario(config.suite).setting for config in the_plan.todo} == {"online", "continual"}
     assert all(config.scale.name == "smoke" and len(config.seeds) == 3 for config in the_plan.todo)
@@ -41,7 +41,7 @@ def test_a_rerun_empties_the_previous_demo_but_a_foreign_folder_is_refused_untou
 
 def test_dry_run_prints_the_plan_and_writes_nothing(tmp_path, capsys):
     assert demo.main([f"dir={tmp_path / 'demo'}", "dry_run=true"]) == 0
-    assert "16 runs to do" in capsys.readouterr().out and not (tmp_path / "demo").exists()
+    assert "18 runs to do" in capsys.readouterr().out and not (tmp_path / "demo").exists()
     assert demo.main(["scale=paper"]) == 2  # not an option of the demo
 
 
@@ -58,7 +58,7 @@ def test_the_summary_is_each_scenarios_best_row_with_its_iqm_and_ci_then_one_lin
 
 @pytest.mark.slow
 def test_the_demo_trains_ranks_and_leaves_the_checkout_as_it_was(tmp_path, capsys):
-    """The whole demo (minutes): 16 records, a leaderboard and figures in the scratch folder, a
+    """The whole demo (minutes): 18 records, a leaderboard and figures in the scratch folder, a
     three-line summary, and `git status` of the checkout unchanged."""
     import subprocess
 
@@ -66,7 +66,7 @@ def test_the_demo_trains_ranks_and_leaves_the_checkout_as_it_was(tmp_path, capsy
     before = status()
     assert demo.main([f"dir={tmp_path / 'demo'}"]) == 0
     out = capsys.readouterr().out
-    assert len(list((tmp_path / "demo" / "runs").glob("*/record.json"))) == 16
+    assert len(list((tmp_path / "demo" / "runs").glob("*/record.json"))) == 18
     assert (tmp_path / "demo" / "leaderboard.md").is_file()
     assert (tmp_path / "demo" / "figures" / "smoke-halfcheetah_forgetting-curves.svg").is_file()
     assert out.count("best on ") == 2 and f"leaderboard: {tmp_path / 'demo' / 'leaderboard.md'}" in out
