@@ -6,18 +6,20 @@ optimizers, the temperature back to its initial value and targets re-copied; net
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 from dataclasses import dataclass, field
-from typing import ClassVar, Sequence
+from typing import ClassVar, Iterator, Sequence
 
 import torch
 from torch import nn
 
 from plasticbench.baselines.batched import BatchedMLP, params_per_seed
+from plasticbench.baselines.events import EventLog, StructuralEvent, snapshot_due
 from plasticbench.baselines.replay import Batch, ReplayBuffer
 from plasticbench.baselines.seed_rng import SeedRNG
-from plasticbench.benchmark.metrics.plasticity import grad_norm
+from plasticbench.benchmark.metrics.plasticity import EVENT_PROBE_STREAM, grad_norm, plasticity_snapshot, probe_batch
 from plasticbench.methods.base import Method
 
 
@@ -84,14 +86,20 @@ class Learner:
     target_roles: ClassVar[dict[str, str]] = {"critic": "critic_target"}
 
     def __init__(self, config: LearnerConfig, obs_dim: int, act_dim: int, seeds: Sequence[int], method: Method,
-                 num_tasks: int = 1, device: torch.device | str = "cpu") -> None:
+                 num_tasks: int = 1, device: torch.device | str = "cpu", task_budgets: Sequence[int] | None = None) -> None:
         self.config, self.method = config, method
         self.seeds, self.num_seeds = list(seeds), len(seeds)
         self.obs_dim, self.act_dim, self.num_tasks = obs_dim, act_dim, num_tasks
+        if task_budgets is not None and len(task_budgets) != num_tasks:
+            raise ValueError(f"task_budgets={list(task_budgets)} must give one budget per task ({num_tasks})")
+        self.task_budgets = None if task_budgets is None else [int(b) for b in task_budgets]
+        self.events = EventLog(num_tasks, self.num_seeds)
+        self.event_snapshots = False  # the run loop turns on before/after plasticity snapshots at events
         self.num_heads = num_tasks if config.multi_head else 1
         self.device = torch.device(device)
         self.rng = SeedRNG(self.seeds, self.device, stream=1)
         self.task_index, self.env_steps, self.updates = 0, 0, 0
+        self.task_start_step = 0  # env_steps when the current task started (schedules count within a task)
         self.specs: dict[str, NetworkSpec] = {}  # role -> what the learner asked for, before any method's build
         self.networks: dict[str, nn.Module] = self.build_networks()
         for role, target in self.target_roles.items():
@@ -136,7 +144,7 @@ class Learner:
     # ----- the task lifecycle -------------------------------------------------------------
     def start_task(self, task_index: int) -> None:
         """Per-task resets of continual-baselines.md §3 (buffer, optimizers, temperature, targets)."""
-        self.task_index = task_index
+        self.task_index, self.task_start_step = task_index, self.env_steps
         self.buffer.clear()
         self.reset_temperature()
         self.sync_targets()
@@ -160,6 +168,39 @@ class Learner:
         self.reset_temperature()
         self.sync_targets()
         self.reset_optimizers()
+
+    @property
+    def task_budget(self) -> int:
+        """Env steps of the current task: every structural schedule is a fraction of it (methods/schedule.py)."""
+        return self._budgets()[self.task_index]
+
+    @property
+    def run_budget(self) -> int:
+        """Env steps of the whole run (all tasks), for schedules that span the run (NE's T_end in a continual run)."""
+        return sum(self._budgets())
+
+    def _budgets(self) -> list[int]:
+        if self.task_budgets is None:
+            raise ValueError("this learner was built without task_budgets, so a schedule relative to the task budget "
+                             "cannot be resolved; pass task_budgets=[...] (the run loop does) or set the method's "
+                             "absolute step option")
+        return self.task_budgets
+
+    @contextlib.contextmanager
+    def structural_event(self, kind: str) -> Iterator[StructuralEvent]:
+        """Wrap a structural change: counted per seed and task, with plasticity snapshots around it.
+
+        The method sets `event.acted` [S] to the seeds it changed (default: all). Both snapshots use
+        the same probe batch, drawn from a stream of its own keyed by the event's position in the log,
+        so snapshots never move the learner's RNG and a resumed run probes the same batch.
+        """
+        event = StructuralEvent(kind, torch.ones(self.num_seeds, dtype=torch.bool, device=self.device))
+        snapshot = self.event_snapshots and self.buffer.size > 0 and snapshot_due(self.events.number(kind, self.task_index))
+        probe = probe_batch(self, draw=len(self.events.entries), stream=EVENT_PROBE_STREAM) if snapshot else None
+        before = plasticity_snapshot(self, probe) if snapshot else None
+        yield event
+        after = plasticity_snapshot(self, probe) if snapshot else None
+        self.events.add(event, self.task_index, self.env_steps, self.updates, before, after)
 
     @property
     def head(self) -> int:
@@ -242,9 +283,11 @@ class Learner:
             "optimizers": {role: opt.state_dict() for role, opt in self.optimizers.items()},
             "buffer": self.buffer.state_dict(),
             "rng": self.rng.state_dict(),
-            "counters": {"task_index": self.task_index, "env_steps": self.env_steps, "updates": self.updates},
+            "counters": {"task_index": self.task_index, "env_steps": self.env_steps, "updates": self.updates,
+                         "task_start_step": self.task_start_step},
             "extra": self.extra_state(),
             "last_grad_norms": {role: norm.clone() for role, norm in self.last_grad_norms.items()},
+            "events": self.events.state_dict(),
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -258,4 +301,7 @@ class Learner:
         self.rng.load_state_dict(state["rng"])
         counters = state["counters"]
         self.task_index, self.env_steps, self.updates = counters["task_index"], counters["env_steps"], counters["updates"]
+        self.task_start_step = counters.get("task_start_step", 0)
         self.last_grad_norms = dict(state.get("last_grad_norms", {}))
+        if "events" in state:
+            self.events.load_state_dict(state["events"])

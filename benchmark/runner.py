@@ -55,7 +55,9 @@ def build(config: RunConfig) -> tuple[Learner, Method]:
     longest_task = max(config.budget(t) for t in scenario.tasks)
     learner_config = dataclasses.replace(config.learner_config, buffer_size=min(config.learner_config.buffer_size, longest_task))
     learner = learner_cls(learner_config, scenario.obs_dim, scenario.act_dim, config.seeds, method,
-                          num_tasks=len(scenario.tasks), device=config.device)
+                          num_tasks=len(scenario.tasks), device=config.device,
+                          task_budgets=[config.budget(t) for t in scenario.tasks])
+    learner.event_snapshots = True
     return learner, method
 
 
@@ -96,7 +98,8 @@ class Run:
                   unit="step", disable=not self.progress, leave=False) as bar:
             while self.state.task < len(tasks):
                 self._train_task(tasks[self.state.task], bar)
-        record = build_record(self.config, self.state, self.one_policy_params, self.learner.critic_params())
+        events = self.learner.events.record(self.method.event_kinds) if self.method.event_kinds else None
+        record = build_record(self.config, self.state, self.one_policy_params, self.learner.critic_params(), events)
         self.store.write_record(record)
         return self.store.load_record()  # what readers will see: JSON types, exactly as on disk
 

@@ -136,3 +136,16 @@ def test_locally_built_dataset_is_marked():
     text = build_leaderboard([local, make_record("d2", "iql", suite="hopper_medium", kind="d4rl")])
     assert "| bcq ‡ | sac |" in text and "| iql | sac |" in text
     assert "‡ trained on a dataset built locally" in text
+
+
+def test_method_whose_events_never_fired_is_listed_apart_not_ranked():
+    """Issue #10: a Reset run whose schedule never fired is its learner renamed; it must not be ranked."""
+    silent = {**make_record("e1", "reset", offset=9.0), "events": {"kinds": ["reset"], "total": [0, 0, 0]}}
+    fired = {**make_record("e2", "redo", offset=3.0), "events": {"kinds": ["recycle"], "total": [4, 0, 2]}}
+    text = build_leaderboard([make_record("a1", "ft1"), silent, fired])
+    assert "| redo | sac |" in text and "| reset | sac |" not in text
+    assert "No event fired (not ranked" in text and "`reset/sac` (3 seeds)" in text
+    overall = text.split("# Per scenario")[0]
+    assert "| reset |" not in overall and "| redo |" in overall
+    only_silent = build_leaderboard([silent])  # a scenario with nothing else still says what happened
+    assert "`reset/sac` (3 seeds)" in only_silent
