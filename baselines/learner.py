@@ -86,13 +86,17 @@ class Learner:
     target_roles: ClassVar[dict[str, str]] = {"critic": "critic_target"}
 
     def __init__(self, config: LearnerConfig, obs_dim: int, act_dim: int, seeds: Sequence[int], method: Method,
-                 num_tasks: int = 1, device: torch.device | str = "cpu", task_budgets: Sequence[int] | None = None) -> None:
+                 num_tasks: int = 1, device: torch.device | str = "cpu", task_budgets: Sequence[int] | None = None,
+                 task_act_dims: Sequence[int] | None = None) -> None:
         self.config, self.method = config, method
         self.seeds, self.num_seeds = list(seeds), len(seeds)
         self.obs_dim, self.act_dim, self.num_tasks = obs_dim, act_dim, num_tasks
         if task_budgets is not None and len(task_budgets) != num_tasks:
             raise ValueError(f"task_budgets={list(task_budgets)} must give one budget per task ({num_tasks})")
         self.task_budgets = None if task_budgets is None else [int(b) for b in task_budgets]
+        if task_act_dims is not None and (len(task_act_dims) != num_tasks or not all(0 < a <= act_dim for a in task_act_dims)):
+            raise ValueError(f"task_act_dims={list(task_act_dims)} must give one action size in [1, {act_dim}] per task ({num_tasks})")
+        self.task_act_dims = None if task_act_dims is None else [int(a) for a in task_act_dims]
         self.events = EventLog(num_tasks, self.num_seeds)
         self.event_snapshots = False  # the run loop turns on before/after plasticity snapshots at events
         self.num_heads = num_tasks if config.multi_head else 1
@@ -170,6 +174,24 @@ class Learner:
         self.reset_optimizers()
 
     @property
+    def used_act_dim(self) -> int:
+        """Action components the current task's env uses (a padded scenario uses fewer than act_dim)."""
+        return self.act_dim if self.task_act_dims is None else self.task_act_dims[self.task_index]
+
+    @property
+    def action_mask(self) -> torch.Tensor | None:
+        """[act_dim] 1 on the used components, 0 on the padding; None when every component is used."""
+        used = self.used_act_dim
+        if used == self.act_dim:
+            return None
+        return (torch.arange(self.act_dim, device=self.device) < used).to(torch.float32)
+
+    def mask_action(self, action: torch.Tensor) -> torch.Tensor:
+        """Zero the padded components of actions [..., act_dim], so the buffer and critic never see them."""
+        mask = self.action_mask
+        return action if mask is None else action * mask
+
+    @property
     def task_budget(self) -> int:
         """Env steps of the current task: every structural schedule is a fraction of it (methods/schedule.py)."""
         return self._budgets()[self.task_index]
@@ -217,7 +239,7 @@ class Learner:
         raise NotImplementedError
 
     def random_action(self) -> torch.Tensor:
-        return self.rng.uniform(self.act_dim, low=-1.0, high=1.0)
+        return self.mask_action(self.rng.uniform(self.act_dim, low=-1.0, high=1.0))
 
     def observe(self, obs: torch.Tensor, action: torch.Tensor, reward: torch.Tensor, next_obs: torch.Tensor,
                 terminated: torch.Tensor, truncated: torch.Tensor) -> None:

@@ -56,7 +56,8 @@ def build(config: RunConfig) -> tuple[Learner, Method]:
     learner_config = dataclasses.replace(config.learner_config, buffer_size=min(config.learner_config.buffer_size, longest_task))
     learner = learner_cls(learner_config, scenario.obs_dim, scenario.act_dim, config.seeds, method,
                           num_tasks=len(scenario.tasks), device=config.device,
-                          task_budgets=[config.budget(t) for t in scenario.tasks])
+                          task_budgets=[config.budget(t) for t in scenario.tasks],
+                          task_act_dims=[t.act_dim or scenario.act_dim for t in scenario.tasks])
     learner.event_snapshots = True
     return learner, method
 
