@@ -165,8 +165,9 @@ class NE(Method):
     def phases(self, ctx, role: str) -> tuple[torch.Tensor, torch.Tensor]:
         """Per seed [S]: growing (phase 1, before T_end) and constant-density RigL (phase 2, its clock below T_end)."""
         step, end = self.steps[role], self.end(ctx)
-        num_seeds = self.masks[role][0].shape[0]
-        growth_end = self.growth_end.setdefault(role, torch.full((num_seeds,), -1, dtype=torch.long))
+        first = self.masks[role][0]
+        growth_end = self.growth_end.setdefault(role, torch.full((first.shape[0],), -1, dtype=torch.long,
+                                                                 device=first.device))
         after = growth_end >= 0
         return ~after & (step < end), after & (step - growth_end < end)
 
@@ -294,7 +295,7 @@ class NE(Method):
         batch = ctx.buffer.sample(self.config.prune_batch_size, ctx.rng)
         inputs = {"actor": batch.obs, "critic": torch.cat([batch.obs, batch.action], dim=-1)}
         with ctx.structural_event("topology") as event:
-            acted = torch.zeros(ctx.num_seeds, dtype=torch.long)
+            acted = torch.zeros(ctx.num_seeds, dtype=torch.long, device=ctx.device)
             for role in due:
                 self._undo_step(ctx, role)
                 self.phases(ctx, role)  # creates growth_end on first use
