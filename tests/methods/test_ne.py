@@ -172,6 +172,19 @@ def test_growth_ends_then_constant_density_rigl_updates():
     assert counts["dropped"].sum().item() == counts["grown"].sum().item() == total
 
 
+def test_training_switches_to_rigl_after_growth_and_keeps_the_density():
+    learner, method = make(NE.Config(grow_rate=1.0, grow_interval=2, end=1000, experience_review=False))
+    densities = []
+    for _ in range(8):
+        learner.update()
+        densities.append(sum(m.flatten(1).sum(1) for m in method.masks["critic"]).tolist())
+    assert method.growth_end["critic"].tolist() == [4, 4]  # grown at critic step 2, RigL from the event at step 4
+    event = method.last_event["critic"]  # step 8: RigL on the clock since step 4
+    assert (event["dropped"] > 0).all() and torch.equal(event["dropped"], event["grown"]) and (event["pruned"] == 0).all()
+    assert densities[3] == densities[-1]  # constant density from the switch on
+    assert learner.events.per_task() == [[6, 6]]  # critic steps 2, 4, 6, 8 and actor steps 2, 4 (updates 3, 7)
+
+
 def test_schedules_give_the_paper_numbers_at_paper_scale_and_fire_at_smoke():
     """methods/schedule.py: at 1M env steps per task the published numbers, at 300 the same proportions."""
     paper, smoke = SimpleNamespace(task_budget=1_000_000, run_budget=1_000_000, num_tasks=1), \
