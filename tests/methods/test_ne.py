@@ -189,7 +189,10 @@ def test_schedules_give_the_paper_numbers_at_paper_scale_and_fire_at_smoke():
     """methods/schedule.py: at 1M env steps per task the published numbers, at 300 the same proportions."""
     paper, smoke = SimpleNamespace(task_budget=1_000_000, run_budget=1_000_000, num_tasks=1), \
         SimpleNamespace(task_budget=300, run_budget=300, num_tasks=1)
+    short = SimpleNamespace(task_budget=50_000, run_budget=50_000, num_tasks=1)
     ne = NE()
+    assert (ne.interval(short), ne.end(short), Reset().period(short), ReDo().period(short),
+            PlasticityInjection().injection_step(short)) == (10, 48_750, 10_000, 50, 25_000)
     assert (ne.interval(paper), ne.end(paper)) == (100, 975_000)
     assert (ne.interval(smoke), ne.end(smoke)) == (10, 292)
     assert (Reset().period(paper), Reset().period(smoke)) == (200_000, 60)
