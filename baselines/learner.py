@@ -6,19 +6,21 @@ optimizers, the temperature back to its initial value and targets re-copied; net
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Callable, ClassVar, Sequence
+from typing import Callable, ClassVar, Iterator, Sequence
 
 import torch
 from torch import nn
 
 from plasticbench.baselines.batched import BatchedMLP, params_per_seed
 from plasticbench.baselines.divergence import SeedHealth
+from plasticbench.baselines.events import EventLog, StructuralEvent, snapshot_due
 from plasticbench.baselines.replay import Batch, ReplayBuffer, obs_dtype
 from plasticbench.baselines.seed_rng import SeedRNG
-from plasticbench.benchmark.metrics.plasticity import grad_norm
+from plasticbench.benchmark.metrics.plasticity import EVENT_PROBE_STREAM, grad_norm, plasticity_snapshot, probe_batch
 from plasticbench.methods.base import Method
 
 ROLLOUT_SEED_OFFSET = 20_000
@@ -102,15 +104,25 @@ class Learner:
     target_roles: ClassVar[dict[str, str]] = {"critic": "critic_target"}
 
     def __init__(self, config: LearnerConfig, obs_dim: int, act_dim: int, seeds: Sequence[int], method: Method,
-                 num_tasks: int = 1, device: torch.device | str = "cpu") -> None:
+                 num_tasks: int = 1, device: torch.device | str = "cpu", task_budgets: Sequence[int] | None = None,
+                 task_act_dims: Sequence[int] | None = None) -> None:
         self.config, self.method = config, method
         self.seeds, self.num_seeds = list(seeds), len(seeds)
         self.obs_dim, self.act_dim, self.num_tasks = obs_dim, act_dim, num_tasks
+        if task_budgets is not None and len(task_budgets) != num_tasks:
+            raise ValueError(f"task_budgets={list(task_budgets)} must give one budget per task ({num_tasks})")
+        self.task_budgets = None if task_budgets is None else [int(b) for b in task_budgets]
+        if task_act_dims is not None and (len(task_act_dims) != num_tasks or not all(0 < a <= act_dim for a in task_act_dims)):
+            raise ValueError(f"task_act_dims={list(task_act_dims)} must give one action size in [1, {act_dim}] per task ({num_tasks})")
+        self.task_act_dims = None if task_act_dims is None else [int(a) for a in task_act_dims]
+        self.events = EventLog(num_tasks, self.num_seeds)
+        self.event_snapshots = False  # the run loop turns on before/after plasticity snapshots at events
         self.num_heads = num_tasks if config.multi_head else 1
         self.device = torch.device(device)
         self.rng = SeedRNG(self.seeds, self.device, stream=1)
         self.health = SeedHealth(self.num_seeds, self.device)  # diverged seeds are frozen (baselines/divergence.py)
         self.task_index, self.env_steps, self.updates = 0, 0, 0
+        self.task_start_step = 0  # env_steps when the current task started (schedules count within a task)
         self.specs: dict[str, NetworkSpec] = {}  # role -> what the learner asked for, before any method's build
         self.networks: dict[str, nn.Module] = self.build_networks()
         for role, target in self.target_roles.items():
@@ -158,7 +170,7 @@ class Learner:
     # ----- the task lifecycle -------------------------------------------------------------
     def start_task(self, task_index: int) -> None:
         """Per-task resets of continual-baselines.md §3 (buffer, optimizers, temperature, targets)."""
-        self.task_index = task_index
+        self.task_index, self.task_start_step = task_index, self.env_steps
         self.buffer.clear()
         self.reset_temperature()
         self.sync_targets()
@@ -188,6 +200,57 @@ class Learner:
         return self.health.diverged(self.seeds)
 
     @property
+    def used_act_dim(self) -> int:
+        """Action components the current task's env uses (a padded scenario uses fewer than act_dim)."""
+        return self.act_dim if self.task_act_dims is None else self.task_act_dims[self.task_index]
+
+    @property
+    def action_mask(self) -> torch.Tensor | None:
+        """[act_dim] 1 on the used components, 0 on the padding; None when every component is used."""
+        used = self.used_act_dim
+        if used == self.act_dim:
+            return None
+        return (torch.arange(self.act_dim, device=self.device) < used).to(torch.float32)
+
+    def mask_action(self, action: torch.Tensor) -> torch.Tensor:
+        """Zero the padded components of actions [..., act_dim], so the buffer and critic never see them."""
+        mask = self.action_mask
+        return action if mask is None else action * mask
+
+    @property
+    def task_budget(self) -> int:
+        """Env steps of the current task: every structural schedule is a fraction of it (methods/schedule.py)."""
+        return self._budgets()[self.task_index]
+
+    @property
+    def run_budget(self) -> int:
+        """Env steps of the whole run (all tasks), for schedules that span the run (NE's T_end in a continual run)."""
+        return sum(self._budgets())
+
+    def _budgets(self) -> list[int]:
+        if self.task_budgets is None:
+            raise ValueError("this learner was built without task_budgets, so a schedule relative to the task budget "
+                             "cannot be resolved; pass task_budgets=[...] (the run loop does) or set the method's "
+                             "absolute step option")
+        return self.task_budgets
+
+    @contextlib.contextmanager
+    def structural_event(self, kind: str) -> Iterator[StructuralEvent]:
+        """Wrap a structural change: counted per seed and task, with plasticity snapshots around it.
+
+        The method sets `event.acted` [S] to the seeds it changed (default: all). Both snapshots use
+        the same probe batch, drawn from a stream of its own keyed by the event's position in the log,
+        so snapshots never move the learner's RNG and a resumed run probes the same batch.
+        """
+        event = StructuralEvent(kind, torch.ones(self.num_seeds, dtype=torch.bool, device=self.device))
+        snapshot = self.event_snapshots and self.buffer.size > 0 and snapshot_due(self.events.number(kind, self.task_index))
+        probe = probe_batch(self, draw=len(self.events.entries), stream=EVENT_PROBE_STREAM) if snapshot else None
+        before = plasticity_snapshot(self, probe) if snapshot else None
+        yield event
+        after = plasticity_snapshot(self, probe) if snapshot else None
+        self.events.add(event, self.task_index, self.env_steps, self.updates, before, after)
+
+    @property
     def head(self) -> int:
         return self.task_index if self.num_heads > 1 else 0
 
@@ -205,7 +268,7 @@ class Learner:
         raise NotImplementedError
 
     def random_action(self) -> torch.Tensor:
-        return self.rng.uniform(self.act_dim, low=-1.0, high=1.0)
+        return self.mask_action(self.rng.uniform(self.act_dim, low=-1.0, high=1.0))
 
     def observe(self, obs: torch.Tensor, action: torch.Tensor, reward: torch.Tensor, next_obs: torch.Tensor,
                 terminated: torch.Tensor, truncated: torch.Tensor) -> None:
@@ -302,10 +365,12 @@ class Learner:
             "rng": self.rng.state_dict(),
             "counters": {"task_index": self.task_index, "env_steps": self.env_steps, "updates": self.updates,
                          "rollout_calls": self.rollout_calls,
-                         "rollout_steps": {t: {k: list(v) for k, v in d.items()} for t, d in self.rollout_steps.items()}},
+                         "rollout_steps": {t: {k: list(v) for k, v in d.items()} for t, d in self.rollout_steps.items()},
+                         "task_start_step": self.task_start_step},
             "extra": self.extra_state(),
             "last_grad_norms": {role: norm.clone() for role, norm in self.last_grad_norms.items()},
             "health": self.health.state_dict(),
+            "events": self.events.state_dict(),
         }
         return {**state, "buffer": self.buffer.state_dict()} if replay else state
 
@@ -326,3 +391,6 @@ class Learner:
         self.last_grad_norms = dict(state.get("last_grad_norms", {}))
         if "health" in state:  # checkpoints written before divergence tracking: every seed healthy
             self.health.load_state_dict(state["health"])
+        self.task_start_step = counters.get("task_start_step", 0)
+        if "events" in state:
+            self.events.load_state_dict(state["events"])

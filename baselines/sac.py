@@ -37,20 +37,27 @@ def softplus(x: torch.Tensor) -> torch.Tensor:
     return x.clamp_min(0.0) + torch.log1p(torch.exp(-x.abs()))
 
 
-def squashed_gaussian(out: torch.Tensor, noise: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
+def squashed_gaussian(out: torch.Tensor, noise: torch.Tensor | None,
+                      mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Actor output [..., 2A] -> (tanh action, log-probability [..., 1]); noise None = deterministic.
 
     log pi follows §2.1: the Gaussian log-density of u minus the tanh Jacobian written with
-    softplus for numerical stability, 2 * (log 2 - u - softplus(-2u)).
+    softplus for numerical stability, 2 * (log 2 - u - softplus(-2u)). `mask` [A] (1 = used, 0 =
+    padding of a padded scenario) zeroes the padded components of the action and leaves them out of
+    log pi, so they neither act nor count as entropy (issue #10).
     """
     mu, log_std = out.chunk(2, dim=-1)
     if noise is None:
-        return torch.tanh(mu), None
+        action = torch.tanh(mu)
+        return (action if mask is None else action * mask), None
     log_std = log_std.clamp(LOG_STD_MIN, LOG_STD_MAX)
     u = mu + log_std.exp() * noise
     gaussian = -0.5 * noise.pow(2) - log_std - 0.5 * math.log(2 * math.pi)
     jacobian = 2.0 * (math.log(2.0) - u - softplus(-2.0 * u))
-    return torch.tanh(u), (gaussian - jacobian).sum(dim=-1, keepdim=True)
+    log_prob, action = gaussian - jacobian, torch.tanh(u)
+    if mask is not None:
+        log_prob, action = log_prob * mask, action * mask
+    return action, log_prob.sum(dim=-1, keepdim=True)
 
 
 class SAC(Learner):
@@ -64,7 +71,8 @@ class SAC(Learner):
 
     @property
     def target_entropy(self) -> float:
-        return -self.config.target_entropy_multiplier * self.act_dim
+        """-multiplier x |A| of the current task: the used components only in a padded scenario (issue #10)."""
+        return -self.config.target_entropy_multiplier * self.used_act_dim
 
     @torch.no_grad()
     def reset_temperature(self) -> None:
@@ -76,13 +84,13 @@ class SAC(Learner):
     def sample_action(self, obs: torch.Tensor, head: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Reparameterized action and log pi for obs [S, B, obs]."""
         noise = self.rng.normal(obs.shape[1], self.act_dim)
-        action, log_prob = squashed_gaussian(self.networks["actor"](obs, head), noise)
+        action, log_prob = squashed_gaussian(self.networks["actor"](obs, head), noise, self.action_mask)
         return action, log_prob
 
     def policy_action(self, obs: torch.Tensor, explore: bool, head: int) -> torch.Tensor:
         out = self.networks["actor"](obs[:, None], head)
         noise = self.rng.normal(1, self.act_dim) if explore else None
-        return squashed_gaussian(out, noise)[0][:, 0]
+        return squashed_gaussian(out, noise, self.action_mask)[0][:, 0]
 
     def learn(self, batch: Batch) -> None:
         cfg, head, alpha = self.config, self.head, self.log_alpha.exp().detach()

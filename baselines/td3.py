@@ -33,19 +33,19 @@ class TD3(Learner):
         return {"actor": self.network("actor", self.obs_dim, self.act_dim), "critic": self.critic()}
 
     def deterministic(self, role: str, obs: torch.Tensor, head: int) -> torch.Tensor:
-        return torch.tanh(self.networks[role](obs, head))
+        return self.mask_action(torch.tanh(self.networks[role](obs, head)))
 
     def policy_action(self, obs: torch.Tensor, explore: bool, head: int) -> torch.Tensor:
         action = self.deterministic("actor", obs[:, None], head)[:, 0]
         if explore:
-            action = (action + self.config.exploration_noise * self.rng.normal(self.act_dim)).clamp(-1.0, 1.0)
+            action = self.mask_action((action + self.config.exploration_noise * self.rng.normal(self.act_dim)).clamp(-1.0, 1.0))
         return action
 
     def learn(self, batch: Batch) -> None:
         cfg, head = self.config, self.head
         with torch.no_grad():
             noise = (cfg.policy_noise * self.rng.normal(batch.obs.shape[1], self.act_dim)).clamp(-cfg.noise_clip, cfg.noise_clip)
-            next_action = (self.deterministic("actor_target", batch.next_obs, head) + noise).clamp(-1.0, 1.0)
+            next_action = self.mask_action((self.deterministic("actor_target", batch.next_obs, head) + noise).clamp(-1.0, 1.0))
             next_q = torch.min(*self.networks["critic_target"](batch.next_obs, next_action, head))
             target = cfg.reward_scale * batch.reward + cfg.gamma * (1 - batch.done) * next_q
         q1, q2 = self.networks["critic"](batch.obs, batch.action, head)

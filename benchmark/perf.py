@@ -222,7 +222,7 @@ def measure(learner: str, seeds: int, steps: int, device: str, env: str = DEFAUL
     method_cls = get_method(method)
     plugged = method_cls(method_cls.Config(**(method_params or {})))
     agent = cls(config, vec.obs_dim, vec.act_dim, seeds=list(range(seeds)), method=plugged, num_tasks=1,
-                device=torch_device)
+                device=torch_device, task_budgets=[WARMUP_STEPS + steps])  # schedules relative to what runs here
     obs = vec.reset()
 
     def env_step(action: torch.Tensor) -> None:

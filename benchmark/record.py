@@ -161,7 +161,20 @@ def rollout_tally(steps: dict, num_tasks: int, num_seeds: int) -> dict[str, list
     return {kind: [list(row[kind]) for row in rows] for kind in ("charged", "uncharged")}
 
 
-def build_record(config: RunConfig, state: "RunState", one_policy_params: int, critic_params: int) -> dict[str, Any]:
+def _clean_events(events: dict[str, Any] | None) -> dict[str, Any] | None:
+    """NaN in the event snapshots stored as null, as everywhere in the record."""
+    if events is None:
+        return None
+    def snap(values: dict[str, list[float]] | None) -> dict[str, list[float | None]] | None:
+        return None if values is None else {k: [_clean(v) for v in vs] for k, vs in values.items()}
+    log = [{**entry, "before": snap(entry["before"]), "after": snap(entry["after"])} for entry in events["log"]]
+    return {**events, "log": log}
+
+
+def build_record(config: RunConfig, state: "RunState", one_policy_params: int, critic_params: int,
+                 events: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The run's record (results/README.md); `events` is the learner's event log (None: the method
+    declares no structural events)."""
     S, N = len(config.seeds), len(config.scenario.tasks)
     raw = returns_matrix(state.eval_returns, S)  # [S, E, N]
     final = raw[:, -1, :]
@@ -193,6 +206,7 @@ def build_record(config: RunConfig, state: "RunState", one_policy_params: int, c
                        for key in ("average_performance", "forgetting", "forward_transfer")},
                     "final_dormant_ratio": [None if bad else v for v, bad in zip(final_dormant_ratio(state.plasticity, S), failed)]},
         "plasticity": plasticity_curves(state.eval_steps, state.plasticity),
+        "events": _clean_events(events),
         "model_size": {"actor": model_size(state.max_model_size, one_policy_params),
                        "actor_params": state.max_model_size, "one_policy_params": one_policy_params,
                        "critic_params": critic_params},

@@ -68,7 +68,10 @@ def build(config: RunConfig) -> tuple[Learner, Method]:
     scenario = config.scenario
     learner_config = dataclasses.replace(config.learner_config, buffer_size=replay_capacity(config))
     learner = learner_cls(learner_config, scenario.obs_dim, scenario.act_dim, config.seeds, method,
-                          num_tasks=len(scenario.tasks), device=config.device)
+                          num_tasks=len(scenario.tasks), device=config.device,
+                          task_budgets=[config.budget(t) for t in scenario.tasks],
+                          task_act_dims=[t.act_dim or scenario.act_dim for t in scenario.tasks])
+    learner.event_snapshots = True
     learner.rollouts = Rollouts(config.seeds, config.scale.episode_length, config.scale.eval_episodes, learner.device)
     return learner, method
 
@@ -116,7 +119,8 @@ class Run:
                 self._train_task(tasks[self.state.task], bar)
         if self.live:
             self.live.close()
-        record = build_record(self.config, self.state, self.one_policy_params, self.learner.critic_params())
+        events = self.learner.events.record(self.method.event_kinds) if self.method.event_kinds else None
+        record = build_record(self.config, self.state, self.one_policy_params, self.learner.critic_params(), events)
         self.store.write_record(record)
         return self.store.load_record()  # what readers will see: JSON types, exactly as on disk
 

@@ -6,7 +6,8 @@ The sources do not say how one network handles the changing observation and acti
 (scenarios.md §3.1 MISSING, ne.md §8). This module takes the spec's PROPOSAL:
 - observations are zero-padded at the end to the largest size in the cycle (Humanoid-v5, 348);
 - the agent always emits an action of the largest size in the cycle (Humanoid, 17) in [-1, 1];
-  the env uses its first |A_env| components and ignores the rest.
+  the env uses its first |A_env| components and ignores the rest. Each task says how many it uses
+  (`Task.act_dim`): the learners zero the others and SAC's entropy counts only the used ones.
 Both are gymnasium wrappers applied inside each task's `make`, so `SeedVectorEnv` and
 `evaluate_policy` see one fixed space for every task. The padded env's action space is Box(-1, 1, (17,)),
 so `SeedEnv` passes the clipped action through unchanged (a * 1); the wrapper then maps the first
@@ -39,6 +40,12 @@ OBS_DIM_MAX = 348
 
 ACT_DIM_MAX = 17
 """Humanoid's action size, the largest of the cycle (HalfCheetah 6, Ant 8, Hopper 3)."""
+
+USED_ACT_DIMS: dict[str, int] = {"HalfCheetah-v5": 6, "Humanoid-v5": 17, "Ant-v5": 8, "Hopper-v5": 3}
+"""Each env's own action size, the `Task.act_dim` the learner uses (issue #10: SAC's target entropy
+-|A| and log pi count only these components, the padded ones are zeroed; without that the unused
+outputs supply free entropy and exploration in the used ones collapses). Checked against the envs in
+tests/envs/test_ne_cycle.py; a constant so that building the scenario builds no environment."""
 
 NE_STAGE_BUDGETS: dict[str, int] = {"smoke": 100, "short": 20_000, "paper": 1_000_000}
 """Env steps per stage. paper: scenarios.md §3.1 PROPOSAL `ne_stage_budget` = 1M env steps."""
@@ -90,7 +97,8 @@ def ne_cycle() -> Scenario:
     """
     names = CYCLE_ENV_IDS * CYCLES
     tasks = tuple(
-        Task(name=env_id, index=i, make=functools.partial(make_padded_env, env_id), budgets=dict(NE_STAGE_BUDGETS))
+        Task(name=env_id, index=i, make=functools.partial(make_padded_env, env_id), budgets=dict(NE_STAGE_BUDGETS),
+             act_dim=USED_ACT_DIMS[env_id])
         for i, env_id in enumerate(names)
     )
     return Scenario(name="ne_cycle", family=FAMILY, setting="continual", backend=BACKEND, tasks=tasks)

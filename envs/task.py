@@ -36,6 +36,9 @@ class Task:
     make: Callable[[int | None], gymnasium.Env]
     budgets: Mapping[str, int]
     expert_return: float | None = None  # published expert return of one full episode (envs/mujoco.py cites each)
+    act_dim: int | None = None
+    """Action components the task's env uses when the scenario pads actions to a shared size (ne_cycle);
+    None: all of them. Learners set the target entropy from it and zero the padded components."""
 
     def budget(self, scale: str) -> int:
         """Env steps for this task at `scale`; unknown scales are an error naming the allowed ones."""

@@ -36,6 +36,10 @@ class Method:
     name: ClassVar[str] = ""
     settings: ClassVar[frozenset[str]] = frozenset()
     learners: ClassVar[frozenset[str]] = frozenset()
+    event_kinds: ClassVar[tuple[str, ...]] = ()
+    """The structural events the method makes (wrapped in `ctx.structural_event(kind)`). A method that
+    declares some gets an `events` field in its record and, when none fired in a run, is shown as
+    "no event fired" on the leaderboard instead of being ranked (ARCHITECTURE.md, "The method contract")."""
 
     @dataclass(frozen=True)
     class Config:

@@ -8,6 +8,22 @@ gradient and are re-zeroed after every update (with their Polyak targets), so Ad
 revive them. Experience Review replaces some minibatches by samples from the oldest part of the
 buffer (ne.md §2, `sample`). Masks are [S, in, out] booleans and every decision is per seed; the
 per-update paths (gradient/weight masking, replay) are batched tensor ops, events loop over layers.
+
+Phases (ne.md §2 "End of growth", [C] `STL_Scheduler`): a seed's network grows (grow + dormant
+prune) until a growth step brings it to the target density 1 - S_final; from its next event on it
+makes constant-density RigL updates instead: the floor(|M_l| zeta'_t) smallest-|w| active
+connections are dropped and as many largest-|G| inactive ones grown at zero, zeta'_t the cosine of
+a clock restarted at 0 with zeta' = 0.2, while that clock is below T_end. The switch is decided on
+the density right after growing, before pruning: pruning after every growth step means the density
+seen before the next event may never reach the target, and growth would never end.
+
+Schedule (methods/schedule.py), counted in each network's own updates (ne.md §8):
+- Delta T = `grow_interval_fraction` x the task budget, 1e-4 by default: 100 updates at
+  `scale=paper` (1M env steps per task), [C] `delta`. It is at least `min_grow_interval` (10): an
+  event skips that update's optimizer step ([C]), which costs 1 % of the updates at the paper's
+  interval and would cost all of them at interval 1. 10 at smoke (300 steps) and short (50k: 5 -> 10).
+- T_end = `end_fraction` x the run's budget (all tasks: in a continual run growth spans the run,
+  ne.md §3), 0.975 by default: 975,000 at `scale=paper`, [C] `max_timesteps - start_timesteps`.
 """
 from __future__ import annotations
 
@@ -21,8 +37,10 @@ from plasticbench.baselines.batched import BatchedLinear
 from plasticbench.benchmark.metrics.plasticity import active_unit_fraction, dormant_masks, hidden_activations
 from plasticbench.benchmark.registry import register_method
 from plasticbench.methods.base import Method
-from plasticbench.methods.ne_topology import (code_gate, cosine_grow_rate, erdos_renyi_densities, grow_connections, initial_mask,
-                                 neurons_to_prune, review_indices, top_k_mask)
+from plasticbench.methods.ne_topology import (code_gate, cosine_grow_rate, erdos_renyi_densities, grow_connections,
+                                              incoming_alive, initial_mask, neurons_to_prune, post_growth_rate,
+                                              review_indices, smallest_active)
+from plasticbench.methods.schedule import steps_for
 from plasticbench.baselines.batched import batched_mlps
 from plasticbench.methods.redo import zero_adam_moments
 
@@ -35,6 +53,8 @@ INIT_TOPOLOGIES = ("magnitude", "random")
 class NE(Method):
     """Grow sparse actor and critic by gradient, prune dormant neurons, review old experience."""
 
+    event_kinds = ("topology",)
+
     @dataclass(frozen=True)
     class Config:
         """Defaults: the harness column of ne.md §5 (App. B.2's numbers were lost in the seed text)."""
@@ -42,12 +62,16 @@ class NE(Method):
         initial_sparsity: float = 0.8  # S0, [C] `initial_stl_sparsity`
         final_sparsity: float = 0.0  # growth target: the dense baseline architecture [P §5.1]
         init_topology: str = "magnitude"  # largest |w| at init [C]; "random" = RigL's random set
-        grow_interval: int = 100  # Delta T, in steps of each network [C `delta`]
+        grow_interval_fraction: float = 1e-4  # Delta T / task budget (module docstring)
+        grow_interval: Optional[int] = None  # Delta T in steps of each network; overrides the fraction
+        min_grow_interval: int = 10  # floor of the Delta T derived from the fraction
         grow_rate: float = 0.008  # constant fraction of the budget per event [C `uni=True`], the spec's default
         cosine: bool = False  # True: the paper's cosine-annealed rate zeta_0/2 (1 + cos(pi t / T_end))
         cosine_rate: float = 0.5  # zeta_0 for cosine=True [C `zeta`, MuJoCo]
         code_budget: bool = False  # True: [C]'s budget B_l = S0 N_l - |M_l| instead of (1 - S_final) N_l - |M_l|
-        end: int = 975_000  # T_end, shut-down step [C: max_timesteps - start_timesteps]
+        end_fraction: float = 0.975  # T_end / run budget [C: max_timesteps - start_timesteps]
+        end: Optional[int] = None  # T_end in steps of each network; overrides end_fraction
+        post_growth_rate: float = 0.2  # zeta' of the constant-density phase after growth [C]
         prune_mode: str = "dormant_neuron"  # [P]; "weight_magnitude" = [C] floor(0.4 n_grow) smallest-|w| connections
         prune_upper_bound: Optional[int] = None  # U per layer and event; None = 5 % of the layer's width (spec proposal)
         prune_batch_size: int = 256  # batch the dormancy score is measured on
@@ -71,8 +95,12 @@ class NE(Method):
                                      ("init_topology", cfg.init_topology, INIT_TOPOLOGIES)):
             if value not in allowed:
                 raise ValueError(f"ne {name}={value!r}; allowed: {', '.join(allowed)}")
-        if cfg.grow_interval < 1:
-            raise ValueError(f"ne grow_interval={cfg.grow_interval}; it must be a positive number of steps")
+        if (cfg.grow_interval is not None and cfg.grow_interval < 1) or cfg.min_grow_interval < 1:
+            raise ValueError(f"ne grow_interval={cfg.grow_interval} and min_grow_interval={cfg.min_grow_interval} "
+                             "must be positive numbers of steps")
+        if not 0.0 < cfg.grow_interval_fraction <= 1.0 or not 0.0 < cfg.end_fraction <= 1.0:
+            raise ValueError(f"ne grow_interval_fraction={cfg.grow_interval_fraction} and end_fraction="
+                             f"{cfg.end_fraction} must be in (0, 1]")
         if not 0.0 <= cfg.final_sparsity <= cfg.initial_sparsity < 1.0:
             raise ValueError(f"ne needs 0 <= final_sparsity ({cfg.final_sparsity}) <= initial_sparsity "
                              f"({cfg.initial_sparsity}) < 1")
@@ -81,7 +109,9 @@ class NE(Method):
         self.ever_pruned: dict[str, list[torch.Tensor]] = {}  # role -> [S, out] per weight (weight clipping)
         self.steps = {role: 0 for role in cfg.roles}  # each network's own step counter (ne.md §8)
         self.dormant_history: list[torch.Tensor] = []  # D_t of the critic per seed [S] (dormant_slope mode)
-        self.last_event: dict[str, dict[str, torch.Tensor]] = {}  # role -> grown / pruned counts [S]
+        self.last_event: dict[str, dict[str, torch.Tensor]] = {}  # role -> grown / pruned / dropped counts [S]
+        self.growth_end: dict[str, torch.Tensor] = {}  # role -> step growth ended per seed [S], -1 while growing
+        self.reached: dict[str, torch.Tensor] = {}  # role -> [S] a growth step reached the target density
         self._grads: dict[str, list[torch.Tensor]] = {}  # role -> dense gradients at a pending event
         self._snapshots: dict[str, list] = {}  # role -> (param, value, Adam state) to undo the event step
 
@@ -123,46 +153,85 @@ class NE(Method):
                         clipped = layer.weight.clamp(-bound, bound)
                         layer.weight.copy_(torch.where(pruned[:, None, :], clipped, layer.weight))
 
-    def grow_number(self, role: str, index: int, mask: torch.Tensor) -> torch.Tensor:
+    def interval(self, ctx) -> int:
+        """Delta T in steps of each network (module docstring)."""
+        cfg = self.config
+        return steps_for(cfg.grow_interval, cfg.grow_interval_fraction, lambda: ctx.task_budget, cfg.min_grow_interval)
+
+    def end(self, ctx) -> int:
+        """T_end in steps of each network (module docstring)."""
+        return steps_for(self.config.end, self.config.end_fraction, lambda: ctx.run_budget)
+
+    def phases(self, ctx, role: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per seed [S]: growing (phase 1, before T_end) and constant-density RigL (phase 2, its clock below T_end)."""
+        step, end = self.steps[role], self.end(ctx)
+        first = self.masks[role][0]
+        growth_end = self.growth_end.setdefault(role, torch.full((first.shape[0],), -1, dtype=torch.long,
+                                                                 device=first.device))
+        after = growth_end >= 0
+        return ~after & (step < end), after & (step - growth_end < end)
+
+    def grow_number(self, ctx, role: str, index: int, mask: torch.Tensor) -> torch.Tensor:
         """n_grow per seed [S] = floor(zeta_t B_l), capped by what is left before the growth target (ne.md §2)."""
         cfg, size = self.config, mask[0].numel()
         count = mask.flatten(1).sum(dim=1)
-        target = (cfg.initial_sparsity if cfg.code_budget else 1.0 - cfg.final_sparsity) * size
+        target = self.target_density() * size
         budgets = self.budgets.setdefault(role, [])
         if len(budgets) <= index:
             budgets.append((target - count).clamp_min(0).floor().long())
         step = self.steps[role]
-        rate = cosine_grow_rate(step, cfg.end, cfg.cosine_rate) if cfg.cosine else cfg.grow_rate
+        rate = cosine_grow_rate(step, self.end(ctx), cfg.cosine_rate) if cfg.cosine else cfg.grow_rate
         left = (math.floor(target) - count).clamp_min(0)
         return torch.minimum((rate * budgets[index]).floor().long(), left)
 
+    def target_density(self) -> float:
+        """Growth target as a density: 1 - S_final ([C]'s budget mode: 1 - S0 of the remaining capacity)."""
+        cfg = self.config
+        return cfg.initial_sparsity if cfg.code_budget else 1.0 - cfg.final_sparsity
+
     @torch.no_grad()
-    def grow(self, ctx, role: str, grads: list[torch.Tensor]) -> torch.Tensor:
-        """Grow every layer of `role` (ne.md §2); [C] mode first drops floor(0.4 n_grow) smallest-|w| connections."""
-        grown = 0
+    def grow(self, ctx, role: str, grads: list[torch.Tensor], growing: torch.Tensor | None = None,
+             rigl: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """One topology update of every layer of `role`; per-seed counts [S] of grown and dropped connections.
+
+        Growing seeds: n_grow by |G| (ne.md §2; [C] mode first drops floor(0.4 n_grow) smallest-|w|).
+        RigL seeds: drop floor(|M_l| zeta'_t) smallest-|w| and grow as many by |G| (module docstring).
+        Afterwards, growing seeds whose network reached the target density switch at their next event.
+        """
+        if growing is None or rigl is None:
+            growing, rigl = self.phases(ctx, role)
+        grown, dropped = 0, 0
         optimizer = ctx.optimizers[role]
+        since = self.steps[role] - self.growth_end[role]
+        zeta = post_growth_rate(since, self.end(ctx), self.config.post_growth_rate)
         for index, (layer, grad) in enumerate(zip(self.weights(ctx, role), grads)):
             mask = self.masks[role][index]
-            n_grow = self.grow_number(role, index, mask)
-            if self.config.prune_mode == "weight_magnitude":
-                n_drop = (0.4 * n_grow).floor().long()
-                drop = top_k_mask(-layer.weight.abs().masked_fill(~mask, float("inf")), n_drop) & mask
-                mask &= ~drop
-                layer.weight.masked_fill_(drop, 0.0)
-                zero_adam_moments(optimizer, layer.weight, drop)
-            new = grow_connections(mask, grad, n_grow)
+            n_grow = torch.where(growing, self.grow_number(ctx, role, index, mask), 0)
+            n_rigl = torch.where(rigl, (mask.flatten(1).sum(dim=1) * zeta).floor().long(), 0)
+            n_drop = n_rigl + ((0.4 * n_grow).floor().long() if self.config.prune_mode == "weight_magnitude" else 0)
+            drop = smallest_active(mask, layer.weight, n_drop)
+            mask &= ~drop
+            layer.weight.masked_fill_(drop, 0.0)
+            zero_adam_moments(optimizer, layer.weight, drop)
+            new = grow_connections(mask, grad, n_grow + n_rigl)
             mask |= new
             layer.weight.masked_fill_(new, 0.0)  # zero init: the function is unchanged (RigL)
             zero_adam_moments(optimizer, layer.weight, new)
             grown = grown + new.flatten(1).sum(dim=1)
-        return grown
+            dropped = dropped + drop.flatten(1).sum(dim=1)
+        active = sum(m.flatten(1).sum(dim=1) for m in self.masks[role])
+        capacity = sum(m[0].numel() for m in self.masks[role])
+        self.reached[role] = growing & (active >= math.floor(self.target_density() * capacity))
+        return {"grown": grown, "dropped": dropped}
 
     @torch.no_grad()
-    def prune_dormant(self, ctx, role: str, inputs: torch.Tensor) -> torch.Tensor:
+    def prune_dormant(self, ctx, role: str, inputs: torch.Tensor, seeds: torch.Tensor | None = None) -> torch.Tensor:
         """Prune each hidden layer's fully dormant neurons, at most U per layer (ne.md §2, proposal).
 
         Neuron i: its incoming column and bias and its outgoing row are zeroed and masked; Adam moments
-        of the touched entries are zeroed; the positions become growth candidates again.
+        of the touched entries are zeroed; the positions become growth candidates again. Only neurons
+        with an incoming connection count against U (`neurons_to_prune`); `seeds` [S] limits pruning
+        to the seeds still growing. Returns pruned neurons per seed [S].
         """
         pruned_total, offset = 0, 0
         optimizer, targets = ctx.optimizers[role], self.weights(ctx, role, target=True)
@@ -170,9 +239,11 @@ class NE(Method):
             for i, activations in enumerate(hidden_activations(mlp, inputs)):
                 bound = self.config.prune_upper_bound
                 bound = int(0.05 * activations.shape[2]) if bound is None else bound
-                prune = neurons_to_prune(activations, bound)  # [S, H]
-                column, row = prune[:, None, :], prune[:, :, None]
                 k = offset + i
+                prune = neurons_to_prune(activations, bound, incoming_alive(self.masks[role][k]))  # [S, H]
+                if seeds is not None:
+                    prune &= seeds[:, None]
+                column, row = prune[:, None, :], prune[:, :, None]
                 self.masks[role][k] &= ~column
                 self.masks[role][k + 1] &= ~row
                 self.ever_pruned[role][k] |= prune
@@ -190,15 +261,21 @@ class NE(Method):
     def on_task_start(self, ctx, task) -> None:
         self.init_topology(ctx)  # continual: nothing is reset at task switches (ne.md §3)
 
+    def event_due(self, ctx, role: str) -> bool:
+        """An event at this step of `role` for at least one seed (either phase)."""
+        if self.steps[role] % self.interval(ctx) != 0:
+            return False
+        growing, rigl = self.phases(ctx, role)
+        return bool((growing | rigl).any())
+
     def before_optimizer_step(self, ctx, role: str) -> None:
         """Count the step, keep dense gradients at an event (before masking), then mask the gradients."""
         if role not in self.config.roles:
             return
         self.init_topology(ctx)
         self.steps[role] += 1
-        step = self.steps[role]
         layers = self.weights(ctx, role)
-        if step % self.config.grow_interval == 0 and step < self.config.end:
+        if self.event_due(ctx, role):
             self._grads[role] = [layer.weight.grad.detach().clone() for layer in layers]
             if self.config.skip_step_on_event:
                 optimizer = ctx.optimizers[role]
@@ -213,16 +290,28 @@ class NE(Method):
     def after_update(self, ctx) -> None:
         self.init_topology(ctx)
         due = [role for role in self.config.roles if role in self._grads]
-        if due:
-            batch = ctx.buffer.sample(self.config.prune_batch_size, ctx.rng)
-            inputs = {"actor": batch.obs, "critic": torch.cat([batch.obs, batch.action], dim=-1)}
-        for role in due:
-            self._undo_step(ctx, role)
-            grown = self.grow(ctx, role, self._grads.pop(role))
-            pruned = torch.zeros_like(grown)
-            if self.config.prune_mode == "dormant_neuron":
-                pruned = self.prune_dormant(ctx, role, inputs[role])
-            self.last_event[role] = {"grown": grown, "pruned": pruned}
+        if not due:
+            return
+        batch = ctx.buffer.sample(self.config.prune_batch_size, ctx.rng)
+        inputs = {"actor": batch.obs, "critic": torch.cat([batch.obs, batch.action], dim=-1)}
+        with ctx.structural_event("topology") as event:
+            acted = torch.zeros(ctx.num_seeds, dtype=torch.long, device=ctx.device)
+            for role in due:
+                self._undo_step(ctx, role)
+                self.phases(ctx, role)  # creates growth_end on first use
+                switch = self.reached.pop(role, None)
+                if switch is not None:  # growth reached its target at the last event: RigL from now on
+                    self.growth_end[role] = torch.where(switch, self.steps[role], self.growth_end[role])
+                growing, rigl = self.phases(ctx, role)
+                counts = self.grow(ctx, role, self._grads.pop(role), growing, rigl)
+                counts["pruned"] = torch.zeros_like(counts["grown"])
+                if self.config.prune_mode == "dormant_neuron":
+                    counts["pruned"] = self.prune_dormant(ctx, role, inputs[role], growing)
+                self.last_event[role] = counts
+                for name, value in counts.items():
+                    event.details[f"{role}_{name}"] = value
+                    acted = acted + value
+            event.acted = acted > 0
         self.apply_masks(ctx)
 
     def _undo_step(self, ctx, role: str) -> None:
@@ -279,8 +368,9 @@ class NE(Method):
 
     def state_dict(self) -> dict:
         return {"masks": self.masks, "budgets": self.budgets, "ever_pruned": self.ever_pruned, "steps": dict(self.steps),
-                "dormant_history": self.dormant_history}
+                "dormant_history": self.dormant_history, "growth_end": dict(self.growth_end), "reached": dict(self.reached)}
 
     def load_state_dict(self, state: dict) -> None:
         self.masks, self.budgets, self.ever_pruned = state["masks"], state["budgets"], state["ever_pruned"]
         self.steps, self.dormant_history = dict(state["steps"]), list(state["dormant_history"])
+        self.growth_end, self.reached = dict(state.get("growth_end", {})), dict(state.get("reached", {}))

@@ -66,13 +66,36 @@ def grow_connections(mask: torch.Tensor, dense_grad: torch.Tensor, n_grow: torch
     return top_k_mask(scores, n) & ~mask
 
 
-def neurons_to_prune(activations: torch.Tensor, upper_bound: int) -> torch.Tensor:
+def neurons_to_prune(activations: torch.Tensor, upper_bound: int, alive: torch.Tensor | None = None) -> torch.Tensor:
     """Fully dormant neurons (tau = 0, Sokar et al. eq. 1) of one hidden layer, at most `upper_bound` per seed.
 
     activations [S, B, H] -> [S, H] booleans; when more are dormant the lowest indices go first (ne.md §7.4).
+    Only neurons that still have an incoming connection (`alive` [S, H]) are candidates and count
+    against the bound: a pruned neuron outputs 0 forever, and counting it again at every event would
+    spend the bound on it and never reach the neurons that go dormant later (issue #10).
     """
     dormant = dormant_masks([activations], 0.0)[0]
+    if alive is not None:
+        dormant = dormant & alive
     return dormant & (dormant.cumsum(dim=1) <= upper_bound)
+
+
+def incoming_alive(mask: torch.Tensor) -> torch.Tensor:
+    """[S, in, out] mask -> [S, out]: the neurons with at least one active incoming connection."""
+    return mask.any(dim=1)
+
+
+def smallest_active(mask: torch.Tensor, weight: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
+    """Per seed the n[s] active connections with the smallest |w| (RigL's drop criterion; [C] both phases)."""
+    return top_k_mask(-weight.abs().masked_fill(~mask, float("inf")), n) & mask
+
+
+def post_growth_rate(since: torch.Tensor, end: int, rate: float) -> torch.Tensor:
+    """zeta'_t = zeta'/2 (1 + cos(pi t / T_end)) per seed on the clock restarted when growth ended (ne.md §2
+    "End of growth", [C] `STL_Scheduler.__call__`: step reset to 0, zeta = 0.2); 0 from T_end on. since [S] -> [S]."""
+    t = since.double()
+    value = 0.5 * rate * (1.0 + torch.cos(math.pi * t / end))
+    return torch.where(t < end, value, torch.zeros_like(value))
 
 
 def review_indices(uniform: torch.Tensor, size: int, pointer: int, capacity: int, fraction: float) -> torch.Tensor:

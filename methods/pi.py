@@ -38,10 +38,11 @@ from plasticbench.baselines.batched import BatchedMLP, params_per_seed
 from plasticbench.baselines.seed_rng import SeedRNG
 from plasticbench.benchmark.registry import register_method
 from plasticbench.methods.base import Method
+from plasticbench.methods.schedule import steps_for
 
-SINGLE_TASK_INJECTION_STEP = 500_000
-"""pi.md §5 harness default: one injection at 50 % of training; 50 % of the 1M-step paper budget
-(scenarios.md §3 PROPOSAL). The method cannot see the run's scale, so override it per scale."""
+SINGLE_TASK_INJECTION_FRACTION = 0.5
+"""pi.md §5 harness default: one injection at 50 % of training, i.e. env step 500,000 of the 1M-step
+paper budget (scenarios.md §3 PROPOSAL), 25,000 at short and 150 at smoke (methods/schedule.py)."""
 
 
 class InjectedHead(nn.Module):
@@ -140,19 +141,24 @@ def injectable_modules(network: nn.Module) -> list[InjectableMLP]:
 class PlasticityInjection(Method):
     """Freeze the head, add a fresh head minus its frozen copy; the output is unchanged at injection."""
 
+    event_kinds = ("injection",)
+
     @dataclass(frozen=True)
     class Config:
         """Defaults: pi.md §5 (harness proposal; the sources leave injection time and head undefined for
         actor-critic MLPs).
 
         head_layers: the final Linear layer of the actor and of each critic ([Pl]).
-        injection_step: global env step of the one mid-training injection; None = 500k (50 % of the 1M
-            paper budget) in a single-task run and none in a continual run.
+        injection_fraction: the one mid-training injection of a single-task run, as a fraction of its
+            budget (0.5: env step 500,000 at `scale=paper`); a continual run has none.
+        injection_step: global env step of that injection; overrides injection_fraction and applies
+            to continual runs too.
         inject_at_task_switch: continual runs inject at every task switch (pi.md §5 proposal).
         keep_optimizer_state: keep the encoder's Adam moments, fresh moments for theta'_1 ([T] README).
         """
 
         head_layers: int = 1
+        injection_fraction: float = SINGLE_TASK_INJECTION_FRACTION
         injection_step: int | None = None
         inject_at_task_switch: bool = True
         keep_optimizer_state: bool = True
@@ -164,6 +170,8 @@ class PlasticityInjection(Method):
             raise ValueError(f"pi head_layers={self.config.head_layers} must be >= 1")
         if self.config.injection_step is not None and self.config.injection_step < 0:
             raise ValueError(f"pi injection_step={self.config.injection_step} must be >= 0 or None")
+        if not 0.0 < self.config.injection_fraction < 1.0:
+            raise ValueError(f"pi injection_fraction={self.config.injection_fraction} must be in (0, 1)")
         self.injected_at: list[int] = []  # env step of every injection so far
         self.step_injection_done = False
 
@@ -175,10 +183,15 @@ class PlasticityInjection(Method):
     def injection_step(self, ctx) -> int | None:
         if self.config.injection_step is not None:
             return self.config.injection_step
-        return SINGLE_TASK_INJECTION_STEP if ctx.num_tasks == 1 else None
+        return steps_for(None, self.config.injection_fraction, lambda: ctx.task_budget) if ctx.num_tasks == 1 else None
 
     def inject(self, ctx) -> None:
         """Inject every chosen network and its target, then re-register the parameters with the optimizers."""
+        with ctx.structural_event("injection"):
+            self._inject(ctx)
+        self.injected_at.append(ctx.env_steps)
+
+    def _inject(self, ctx) -> None:
         for role in self.config.roles:
             online = injectable_modules(ctx.networks[role])
             target_role = ctx.target_roles.get(role)
@@ -195,7 +208,6 @@ class PlasticityInjection(Method):
                     for p in group["params"]:
                         if p in kept:
                             optimizer.state[p] = kept[p]
-        self.injected_at.append(ctx.env_steps)
 
     def after_update(self, ctx) -> None:
         step = self.injection_step(ctx)

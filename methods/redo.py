@@ -8,6 +8,12 @@ instant) and the Adam moments exp_avg / exp_avg_sq of both touched weight slices
 moments and Adam's step count are kept, as in the reference code. Every decision is a per-seed
 mask; fresh weights are drawn for every seed at every event, whether it recycles or not, so a
 seed's random stream does not depend on what other seeds decide.
+
+Schedule (methods/schedule.py): F = `period_fraction` x the task budget, counted in gradient steps
+(redo.md §3), 0.001 by default: F = 1,000 at `scale=paper` (1M env steps per task at one update per
+env step), redo.md §5's proposal for TD3/SAC on MuJoCo; 50 at short (50k steps) and 1, i.e. every
+update, at smoke (300 steps), about 1,000 events per task at every scale. An event counts for a seed
+when it recycled at least one of that seed's neurons.
 """
 from __future__ import annotations
 
@@ -22,6 +28,7 @@ from plasticbench.baselines.seed_rng import SeedRNG
 from plasticbench.benchmark.metrics.plasticity import dormant_masks, hidden_activations
 from plasticbench.benchmark.registry import register_method
 from plasticbench.methods.base import Method
+from plasticbench.methods.schedule import steps_for
 
 ADAM_MOMENTS = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
 
@@ -80,7 +87,9 @@ def recycle_dormant(mlp: BatchedMLP, x: torch.Tensor, tau: float, rng: SeedRNG,
 
 @register_method("redo", settings={"online", "continual"}, learners={"sac", "td3"})
 class ReDo(Method):
-    """Recycle tau-dormant neurons of actor and critic every `period` gradient steps."""
+    """Recycle tau-dormant neurons of actor and critic every `period_fraction` of the task budget, in gradient steps."""
+
+    event_kinds = ("recycle",)
 
     @dataclass(frozen=True)
     class Config:
@@ -89,34 +98,45 @@ class ReDo(Method):
         non-default replay ratios). The paper's SAC row (F = 200,000, tau = 0) is `period=200000 tau=0`.
         """
 
-        period: int = 1_000  # F, in gradient steps (redo.md §3: count updates, not env steps)
+        period_fraction: float = 0.001  # F / task budget; F counts gradient steps (redo.md §3)
+        period: int | None = None  # F in gradient steps; overrides period_fraction
         tau: float = 0.1
         batch_size: int = 256  # B_stat
         roles: tuple[str, ...] = ("actor", "critic")
-        start: int = 0  # recycle only while start <= step < end
+        start: int = 0  # recycle only while start <= step < end (gradient steps; the default, the whole run, is scale-free)
         end: int | None = None
         recycle_targets: bool = False  # redo.md §3: Polyak targets are left alone by default
 
     def __init__(self, config: Config | None = None) -> None:
         super().__init__(config)
-        if self.config.period < 1:
-            raise ValueError(f"redo period={self.config.period}; it must be a positive number of gradient steps")
+        if (self.config.period is not None and self.config.period < 1) or not 0.0 < self.config.period_fraction <= 1.0:
+            raise ValueError(f"redo period={self.config.period} must be None or a positive number of gradient steps, "
+                             f"period_fraction={self.config.period_fraction} in (0, 1]")
         self.recycled: dict[str, list[int]] = {}  # role -> neurons recycled per seed at the last event (for logs)
 
-    def due(self, step: int) -> bool:
+    def period(self, ctx) -> int:
+        """F in gradient steps for the current task (module docstring)."""
+        return steps_for(self.config.period, self.config.period_fraction, lambda: ctx.task_budget)
+
+    def due(self, step: int, period: int) -> bool:
         cfg = self.config
-        return step > 0 and step % cfg.period == 0 and cfg.start <= step and (cfg.end is None or step < cfg.end)
+        return step > 0 and step % period == 0 and cfg.start <= step and (cfg.end is None or step < cfg.end)
 
     def after_update(self, ctx) -> None:
-        if not self.due(ctx.updates):
+        if not self.due(ctx.updates, self.period(ctx)):
             return
         batch = ctx.buffer.sample(self.config.batch_size, ctx.rng)
         inputs = {"actor": batch.obs, "critic": torch.cat([batch.obs, batch.action], dim=-1)}
-        for role in self.config.roles:
-            target_role = ctx.target_roles.get(role) if self.config.recycle_targets else None
-            targets = batched_mlps(ctx.networks[target_role]) if target_role else []
-            counts = 0
-            for index, mlp in enumerate(batched_mlps(ctx.networks[role])):
-                counts = counts + recycle_dormant(mlp, inputs[role], self.config.tau, ctx.rng, ctx.optimizers[role],
-                                                  tuple(targets[index: index + 1]))
-            self.recycled[role] = counts.tolist()
+        with ctx.structural_event("recycle") as event:
+            total = 0
+            for role in self.config.roles:
+                target_role = ctx.target_roles.get(role) if self.config.recycle_targets else None
+                targets = batched_mlps(ctx.networks[target_role]) if target_role else []
+                counts = 0
+                for index, mlp in enumerate(batched_mlps(ctx.networks[role])):
+                    counts = counts + recycle_dormant(mlp, inputs[role], self.config.tau, ctx.rng, ctx.optimizers[role],
+                                                      tuple(targets[index: index + 1]))
+                self.recycled[role] = counts.tolist()
+                event.details[f"{role}_recycled"] = counts
+                total = total + counts
+            event.acted = total > 0

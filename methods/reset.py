@@ -8,6 +8,11 @@ together with its optimizer state. The replay buffer is kept. With the defaults 
 "entire agent" reset of the reference code. In the continual setting every task switch also resets
 everything (NE §5.2, reset.md §3 `on_task_start`). The schedule is the same for every seed, so the
 event is one vectorized draw for all of them.
+
+Schedule (methods/schedule.py): T_reset = `period_fraction` x the task budget in env steps, 0.2 by
+default, i.e. 200,000 env steps at `scale=paper` (1M per task), reset.md §5's SAC value and its
+proposal for NE's Reset-TD3 (4 resets per 1M-step task, the fifth would fall on the last step); the
+same 4 resets per task at smoke (every 60 of 300 steps) and short (every 10,000 of 50,000).
 """
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ from torch import nn
 from plasticbench.baselines.batched import batched_mlps
 from plasticbench.benchmark.registry import register_method
 from plasticbench.methods.base import Method
+from plasticbench.methods.schedule import steps_for
 
 
 def reset_modules(network: nn.Module, last_layers: int) -> list[nn.Module]:
@@ -57,15 +63,18 @@ def reset_network(ctx, role: str, last_layers: int) -> list[str]:
 
 @register_method("reset", settings={"online", "continual"}, learners={"sac", "td3"})
 class Reset(Method):
-    """Re-initialize the agent every `period` env steps, keeping the replay buffer."""
+    """Re-initialize the agent every `period_fraction` of the task's env steps, keeping the replay buffer."""
+
+    event_kinds = ("reset",)
 
     @dataclass(frozen=True)
     class Config:
         """Defaults: reset.md §5, SAC on DMC proprioceptive ([C] `configs/sac.py`): the entire agent every
-        2x10^5 env steps, also the proposal for NE's Reset-TD3 whose period was lost.
+        2x10^5 env steps (0.2 of the 1M paper budget), also the proposal for NE's Reset-TD3 whose period was lost.
         """
 
-        period: int = 200_000  # T_reset, env steps
+        period_fraction: float = 0.2  # T_reset / task budget (env steps)
+        period: int | None = None  # T_reset in env steps; overrides period_fraction
         roles: tuple[str, ...] = ("actor", "critic")
         last_layers: int = 0  # 0: every layer ("entire agent"); k: the last k linear layers of each MLP
         max_resets: int | None = None  # SPR's `total_resets`; None = no limit
@@ -74,24 +83,32 @@ class Reset(Method):
 
     def __init__(self, config: Config | None = None) -> None:
         super().__init__(config)
-        if self.config.period < 1 or self.config.last_layers < 0:
-            raise ValueError(f"reset period={self.config.period} must be >= 1 and last_layers={self.config.last_layers} >= 0")
+        cfg = self.config
+        if (cfg.period is not None and cfg.period < 1) or not 0.0 < cfg.period_fraction <= 1.0 or cfg.last_layers < 0:
+            raise ValueError(f"reset period={cfg.period} must be None or >= 1, period_fraction={cfg.period_fraction} "
+                             f"in (0, 1], last_layers={cfg.last_layers} >= 0")
         self.resets, self.last_reset_step = 0, 0
 
-    def due(self, env_steps: int) -> bool:
-        """Once per multiple of `period` env steps."""
-        cfg = self.config
-        return (env_steps > 0 and env_steps % cfg.period == 0 and env_steps != self.last_reset_step
+    def period(self, ctx) -> int:
+        """T_reset in env steps for the current task (module docstring)."""
+        return steps_for(self.config.period, self.config.period_fraction, lambda: ctx.task_budget)
+
+    def due(self, ctx) -> bool:
+        """Once per multiple of the period, counted in the current task's env steps."""
+        cfg, env_steps = self.config, ctx.env_steps
+        step_in_task = env_steps - ctx.task_start_step
+        return (step_in_task > 0 and step_in_task % self.period(ctx) == 0 and env_steps != self.last_reset_step
                 and (cfg.max_resets is None or self.resets < cfg.max_resets))
 
     def reset(self, ctx, last_layers: int) -> None:
-        for role in self.config.roles:
-            reset_network(ctx, role, last_layers)
-        if self.config.reset_temperature:
-            ctx.reset_temperature()
-            temperature = ctx.optimizers.get("alpha")  # SAC's temperature optimizer; TD3 has none
-            if temperature is not None:
-                temperature.state.clear()
+        with ctx.structural_event("reset"):
+            for role in self.config.roles:
+                reset_network(ctx, role, last_layers)
+            if self.config.reset_temperature:
+                ctx.reset_temperature()
+                temperature = ctx.optimizers.get("alpha")  # SAC's temperature optimizer; TD3 has none
+                if temperature is not None:
+                    temperature.state.clear()
 
     def act(self, ctx, obs, explore):
         """Reset just before the first training step that follows each multiple of `period`.
@@ -101,7 +118,7 @@ class Reset(Method):
         land on the last step and the final evaluation would meet a fresh agent. Returns None, so
         the learner's own policy acts.
         """
-        if explore and self.due(ctx.env_steps):
+        if explore and self.due(ctx):
             self.reset(ctx, self.config.last_layers)
             self.resets, self.last_reset_step = self.resets + 1, ctx.env_steps
         return None

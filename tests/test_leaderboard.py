@@ -203,3 +203,16 @@ def test_a_diverged_seed_scores_the_failure_value_and_is_no_reference():
     np.testing.assert_allclose(normalize(run, refs).scores, [1.0, 0.5, FAILURE_SCORE])
     kept = normalize({**make_record("m0", "ewc"), "diverged": {"2": 350}}, refs)  # a suite's own scores
     assert kept.scores[2] == FAILURE_SCORE and kept.scores[0] == make_record("m0", "ewc")["scores"][0]
+
+
+def test_method_whose_events_never_fired_is_listed_apart_not_ranked():
+    """Issue #10: a Reset run whose schedule never fired is its learner renamed; it must not be ranked."""
+    silent = {**make_record("e1", "reset", offset=9.0), "events": {"kinds": ["reset"], "total": [0, 0, 0]}}
+    fired = {**make_record("e2", "redo", offset=3.0), "events": {"kinds": ["recycle"], "total": [4, 0, 2]}}
+    text = build_leaderboard([make_record("a1", "ft1"), silent, fired])
+    assert "| redo | sac |" in text and "| reset | sac |" not in text
+    assert "No event fired (not ranked" in text and "`reset/sac` (3 seeds)" in text
+    overall = text.split("# Per scenario")[0]
+    assert "| reset |" not in overall and "| redo |" in overall
+    only_silent = build_leaderboard([silent])  # a scenario with nothing else still says what happened
+    assert "`reset/sac` (3 seeds)" in only_silent

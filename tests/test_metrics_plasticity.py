@@ -9,8 +9,10 @@ from plasticbench.baselines.seed_rng import SeedRNG
 from plasticbench.baselines.td3 import TD3, TD3Config
 from plasticbench.benchmark.metrics.plasticity import (
     active_neuron_ratio, active_unit_fraction, dormant_masks, dormant_ratio, effective_rank, feature_norm,
-    grad_norm, hidden_activations, neuron_scores, plasticity_snapshot, probe_batch, srank, weight_rms)
+    grad_norm, hidden_activations, network_metrics, neuron_scores, plasticity_snapshot, probe_batch, srank, weight_rms)
 from plasticbench.methods.ft1 import FT1
+from plasticbench.methods.reset import Reset
+from tests.transitions import fill
 
 
 def test_neuron_scores_and_dormant_ratio_on_a_hand_built_layer():
@@ -130,3 +132,44 @@ def test_non_finite_input_gives_nan_for_that_seed_only(poison):
         assert values[0] == clean[key][0] or (math.isnan(values[0]) and math.isnan(clean[key][0])), key
         if "grad_norm" not in key and (poison == "probe" or not key.startswith("actor_")):
             assert math.isnan(values[1]), key
+
+
+def test_dormancy_on_the_first_256_probe_rows_ranks_on_all_1000():
+    """§0: B = 256 for dormancy/activity, 1,000 for ranks. Neuron 0 is silent on the first 256 rows only."""
+    h = torch.ones(1, 1000, 2)
+    h[0, :256, 0] = 0.0
+    metrics = network_metrics([h], h, [torch.zeros(1, 3)])
+    assert metrics["dormant_ratio_tau0"].item() == pytest.approx(0.5)  # dormant on the 256-row batch
+    assert metrics["srank"].item() == 2  # both directions present in the 1,000 rows
+    assert network_metrics([h], h, [torch.zeros(1, 3)], dormancy_size=1000)["dormant_ratio_tau0"].item() == 0.0
+
+
+def test_snapshot_reports_q1_q2_and_the_pooled_critic():
+    learner = TD3(TD3Config(hidden=(8, 8), batch_size=4), 3, 2, [0, 1], FT1())
+    fill(learner, (0, 1), steps=30)
+    with torch.no_grad():
+        learner.networks["critic"].q2.layers[0].bias[:, 0, :3] = -1e3  # three dead Q2 neurons
+    probe = probe_batch(learner, draw=0)
+    snap = plasticity_snapshot(learner, probe)
+    q1, q2, both = (torch.tensor(snap[f"{n}_dormant_ratio_tau0"]) for n in ("q1", "q2", "critic"))
+    assert (q2 >= 3 / 16).all()
+    torch.testing.assert_close(both, (q1 + q2) / 2, check_dtype=False)  # 16 neurons each: pooled = mean
+    x = torch.cat([probe.obs, probe.action], dim=-1)
+    critic = learner.networks["critic"]
+    features = torch.cat([hidden_activations(critic.q1, x)[-1], hidden_activations(critic.q2, x)[-1]], dim=2)
+    assert snap["critic_srank"] == srank(features).tolist()
+    assert snap["q2_weight_rms"] == weight_rms(critic.q2.parameters()).tolist()
+
+
+def test_structural_event_stores_snapshots_before_and_after_on_one_probe():
+    method = Reset(Reset.Config(period=10**9))
+    learner = TD3(TD3Config(hidden=(8, 8), batch_size=4), 3, 2, [0, 1], method)
+    fill(learner, (0, 1), steps=30)
+    learner.update()  # grad norms exist (NaN before the first update)
+    learner.event_snapshots = True
+    expected = plasticity_snapshot(learner, probe_batch(learner, draw=0, stream=0x9B0BE + 1))
+    method.reset(learner, last_layers=0)
+    entry = learner.events.entries[0]
+    assert entry["kind"] == "reset" and entry["acted"] == [True, True] and entry["before"] == expected
+    assert entry["after"]["actor_weight_rms"] != entry["before"]["actor_weight_rms"]
+    assert learner.events.per_task() == [[1, 1]]

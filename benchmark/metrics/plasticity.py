@@ -24,8 +24,10 @@ DORMANT_TAUS = (0.0, 0.025, 0.1)  # §D: 0 (NE), 0.025 (ReDo DQN), 0.1 (ReDo oth
 FINAL_DORMANT_TAU = 0.1  # the record's `final_dormant_ratio`: tau = 0 is degenerate under LeakyReLU (§Pitfalls)
 SRANK_DELTA = 0.01  # Kumar et al. 2021, srank_delta (§R1)
 SCORE_EPS = 1e-9  # added to the layer mean in eq. D1, as in ReDo's code
-PROBE_SIZE = 256  # §0: ReDo's SAC statistics batch
+DORMANCY_PROBE_SIZE = 256  # §0: dormancy and activity on ReDo's SAC statistics batch
+RANK_PROBE_SIZE = 1_000  # §0: rank metrics on Plasticine's `plasticity_eval_size` (B >= feature width)
 PROBE_STREAM = 0x9B0BE  # a random stream apart from the learner's (stream 1) and the environments'
+EVENT_PROBE_STREAM = PROBE_STREAM + 1  # probes taken around structural events (baselines/events.py)
 
 
 def neuron_scores(activations: torch.Tensor) -> torch.Tensor:
@@ -69,7 +71,11 @@ def srank(features: torch.Tensor, delta: float = SRANK_DELTA) -> torch.Tensor:
 
     Written as #{k : cumsum_k / total < 1 - delta} + 1, Plasticine's form; an all-zero matrix has srank 0.
     """
-    sigma = singular_values(features)
+    return srank_of(singular_values(features), delta)
+
+
+def srank_of(sigma: torch.Tensor, delta: float = SRANK_DELTA) -> torch.Tensor:
+    """`srank` from singular values [S, k] already computed (one SVD serves both rank metrics)."""
     total = sigma.sum(dim=1, keepdim=True)
     below = (sigma.cumsum(dim=1) / total.clamp_min(1e-300) < 1.0 - delta).sum(dim=1) + 1
     return torch.where(total[:, 0] > 0, below, torch.zeros_like(below)).double()
@@ -77,7 +83,11 @@ def srank(features: torch.Tensor, delta: float = SRANK_DELTA) -> torch.Tensor:
 
 def effective_rank(features: torch.Tensor) -> torch.Tensor:
     """R2 (Roy & Vetterli 2007): exp of the entropy of sigma / sum(sigma), per seed [S]; 0 for a zero matrix."""
-    sigma = singular_values(features)
+    return effective_rank_of(singular_values(features))
+
+
+def effective_rank_of(sigma: torch.Tensor) -> torch.Tensor:
+    """`effective_rank` from singular values [S, k] already computed."""
     total = sigma.sum(dim=1, keepdim=True)
     p = sigma / total.clamp_min(1e-300)
     entropy = -torch.where(p > 0, p * p.clamp_min(1e-300).log(), torch.zeros_like(p)).sum(dim=1)
@@ -139,51 +149,64 @@ def zero_where_not(finite: torch.Tensor, tensors: Sequence[torch.Tensor]) -> lis
     return [torch.where(finite.view(-1, *[1] * (t.dim() - 1)), t, torch.zeros_like(t)) for t in tensors]
 
 
-def network_metrics(hidden: Sequence[torch.Tensor], parameters: Iterable[torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Every forward-based metric of one seed-batched network from its hidden activations; values [S],
-    NaN for a seed whose activations or parameters are not finite (the other seeds are unaffected)."""
+def network_metrics(hidden: Sequence[torch.Tensor], features: torch.Tensor, parameters: Iterable[torch.Tensor],
+                    dormancy_size: int = DORMANCY_PROBE_SIZE) -> dict[str, torch.Tensor]:
+    """Every forward-based metric of one seed-batched network (or pooled networks); values [S], NaN
+    for a seed whose activations or parameters are not finite (the other seeds are unaffected).
+
+    hidden: post-activation outputs [S, B, H] per hidden layer; features: penultimate features Phi
+    [S, B, d]. Dormancy and activity use the first `dormancy_size` probe rows, ranks and the feature
+    norm all B (§0: 256 for dormancy, 1,000 for ranks; dormancy counts depend on B, so it stays fixed).
+    """
     params = [p.detach() for p in parameters]
-    finite = finite_seeds(hidden, params)
-    hidden, params = zero_where_not(finite, hidden), zero_where_not(finite, params)
-    features = hidden[-1]  # penultimate features Phi [S, B, d]
-    metrics = {f"dormant_ratio_tau{tau:g}": dormant_ratio(hidden, tau) for tau in DORMANT_TAUS}
-    metrics.update(active_neuron_ratio=active_neuron_ratio(hidden), fau=active_unit_fraction(hidden),
-                   srank=srank(features), effective_rank=effective_rank(features),
+    finite = finite_seeds([*hidden, features], params)
+    hidden, params, (features,) = zero_where_not(finite, hidden), zero_where_not(finite, params), zero_where_not(finite, [features])
+    few = [h[:, :dormancy_size] for h in hidden]
+    sigma = singular_values(features)
+    metrics = {f"dormant_ratio_tau{tau:g}": dormant_ratio(few, tau) for tau in DORMANT_TAUS}
+    metrics.update(active_neuron_ratio=active_neuron_ratio(few), fau=active_unit_fraction(few),
+                   srank=srank_of(sigma), effective_rank=effective_rank_of(sigma),
                    feature_norm=feature_norm(features), weight_rms=weight_rms(params))
     return {key: torch.where(finite, value, torch.full_like(value, math.nan)) for key, value in metrics.items()}
 
 
-def probe_batch(learner: "Learner", draw: int, size: int = PROBE_SIZE) -> "Batch":
+def probe_batch(learner: "Learner", draw: int, size: int = RANK_PROBE_SIZE, stream: int = PROBE_STREAM) -> "Batch":
     """min(size, buffer size) transitions drawn uniformly per seed from the current buffer (§0).
 
-    The indices come from a stream of their own, positioned at `draw` (the evaluation's index), so
-    probing never advances the learner's RNG (training is the same with or without metrics) and a
-    resumed run draws the same probe as an uninterrupted one.
+    The indices come from a stream of their own, positioned at `draw` (the evaluation's or the
+    event's index), so probing never advances the learner's RNG (training is the same with or
+    without metrics) and a resumed run draws the same probe as an uninterrupted one.
     """
-    rng = SeedRNG(learner.seeds, learner.device, stream=PROBE_STREAM)
+    rng = SeedRNG(learner.seeds, learner.device, stream=stream)
     rng.counter = draw
     return learner.buffer.sample(min(size, learner.buffer.size), rng)
 
 
-def plasticity_snapshot(learner: "Learner", probe: "Batch") -> dict[str, list[float]]:
-    """Metric name -> [S] values for the actor and the critic's Q1 on one probe batch.
+def plasticity_snapshot(learner: "Learner", probe: "Batch", dormancy_size: int = DORMANCY_PROBE_SIZE) -> dict[str, list[float]]:
+    """Metric name -> [S] values for the actor, Q1, Q2 and the pooled critic on one probe batch (§0).
 
-    Actor inputs are the probe's states, Q1's are (s, a) from the probe (§0). Gradient norms are those
-    the learner recorded at each role's last update (§G: its training minibatch, after backward and the
-    method's gradient surgery, before the step; NaN before the first update); the critic's covers Q1
-    and Q2, the parameters of the TD loss.
-    `dormant_ratio_tau0.1` pools the hidden neurons of actor and Q1 (the record's final dormant ratio).
+    Actor inputs are the probe's states, the critics' are (s, a) from the probe. `critic_` pools Q1
+    and Q2: dormancy over the neurons of both, ranks of their penultimate features side by side
+    [S, B, 2d], weight RMS over both. Gradient norms are those the learner recorded at each role's
+    last update (§G: its training minibatch, after backward and the method's gradient surgery,
+    before the step; NaN before the first update); the critic's covers Q1 and Q2, the parameters of
+    the TD loss. `dormant_ratio_tau0.1` pools the hidden neurons of actor, Q1 and Q2 (the record's
+    final dormant ratio).
     """
     critic = learner.networks["critic"]
-    inputs = {"actor": (learner.networks["actor"], probe.obs),
-              "critic": (critic.q1, torch.cat([probe.obs, probe.action], dim=-1))}
+    state_action = torch.cat([probe.obs, probe.action], dim=-1)
+    hidden = {"actor": hidden_activations(learner.networks["actor"], probe.obs),
+              "q1": hidden_activations(critic.q1, state_action), "q2": hidden_activations(critic.q2, state_action)}
+    params = {"actor": list(learner.networks["actor"].parameters()), "q1": list(critic.q1.parameters()),
+              "q2": list(critic.q2.parameters())}
+    hidden["critic"] = hidden["q1"] + hidden["q2"]
+    params["critic"] = params["q1"] + params["q2"]
     snapshot: dict[str, torch.Tensor] = {}
-    pooled: list[torch.Tensor] = []
-    for name, (network, x) in inputs.items():
-        hidden = hidden_activations(network, x)
-        pooled += hidden
-        for key, value in network_metrics(hidden, network.parameters()).items():
+    for name, layers in hidden.items():
+        features = torch.cat([hidden["q1"][-1], hidden["q2"][-1]], dim=2) if name == "critic" else layers[-1]
+        for key, value in network_metrics(layers, features, params[name], dormancy_size).items():
             snapshot[f"{name}_{key}"] = value
+    pooled = [h[:, :dormancy_size] for h in hidden["actor"] + hidden["critic"]]
     finite = finite_seeds(pooled, [])
     ratio = dormant_ratio(zero_where_not(finite, pooled), FINAL_DORMANT_TAU)
     snapshot[f"dormant_ratio_tau{FINAL_DORMANT_TAU:g}"] = torch.where(finite, ratio, torch.full_like(ratio, math.nan))

@@ -26,6 +26,7 @@ def test_padding_targets_are_the_largest_sizes_in_the_cycle():
         sizes.append((env.observation_space.shape[0], env.action_space.shape[0]))
         env.close()
     assert (OBS_DIM_MAX, ACT_DIM_MAX) == (max(o for o, _ in sizes), max(a for _, a in sizes)) == (348, 17)
+    assert [task.act_dim for task in get_scenario("ne_cycle").tasks[:4]] == [a for _, a in sizes]  # Task.act_dim
 
 
 def test_every_task_exposes_the_same_spaces_and_pads_with_zeros():

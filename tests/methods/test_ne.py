@@ -1,5 +1,6 @@
 """NE (ne.md §7): masks hold, growth and pruning pick what the spec says, ER topology, schedule, review, seeds."""
 import math
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -9,6 +10,9 @@ from plasticbench.baselines.sac import SAC, SACConfig
 from plasticbench.baselines.seed_rng import SeedRNG
 from plasticbench.baselines.td3 import TD3, TD3Config
 from plasticbench.methods.ne import NE
+from plasticbench.methods.pi import PlasticityInjection
+from plasticbench.methods.redo import ReDo
+from plasticbench.methods.reset import Reset
 from plasticbench.methods.ne_topology import (code_gate, cosine_grow_rate, erdos_renyi_densities, grow_connections, initial_mask,
                                  review_indices)
 from tests.seeds import assert_seed_matches
@@ -19,7 +23,8 @@ OBS, ACT = 4, 2
 
 def make(config, seeds=(0, 1), cls=TD3, learner_config=None):
     method = NE(config)
-    learner = cls(learner_config or TD3Config(hidden=(16, 16), batch_size=8), OBS, ACT, list(seeds), method)
+    learner = cls(learner_config or TD3Config(hidden=(16, 16), batch_size=8), OBS, ACT, list(seeds), method,
+                  task_budgets=[100_000])
     fill(learner, seeds)
     method.init_topology(learner)
     return learner, method
@@ -83,7 +88,7 @@ def test_method_growth_adds_planned_count_of_top_gradient_connections():
     before = [m.clone() for m in method.masks["critic"]]
     grads = [torch.randn(l.weight.shape, generator=torch.Generator().manual_seed(i)) for i, l in enumerate(layers)]
     method.steps["critic"] = 1
-    grown = method.grow(learner, "critic", grads)
+    grown = method.grow(learner, "critic", grads)["grown"]
     total = 0
     for layer, old, new, grad in zip(layers, before, method.masks["critic"], grads):
         for s in range(2):
@@ -115,6 +120,87 @@ def test_pruning_removes_only_dormant_neurons_within_the_bound():
     assert first[1].all() and second[1].all() and method.masks["actor"][2].all()
     assert (actor.layers[0].bias[0, 0, dead] == 0).all()
     assert (actor.layers[0].weight[0][:, dead] == 0).all() and (actor.layers[1].weight[0][dead, :] == 0).all()
+
+
+def test_pruning_bound_counts_only_neurons_with_incoming_connections():
+    """Issue #10: four dormant neurons, U = 2, three events -> all four pruned (2, 2, then 0); a pruned
+    neuron stays dormant and must not use up the bound again."""
+    learner, method = make(NE.Config(initial_sparsity=0.0, prune_upper_bound=2))
+    actor = learner.networks["actor"]
+    with torch.no_grad():
+        for layer in actor.layers[:-1]:
+            layer.bias.fill_(10.0)
+        actor.layers[0].bias[:, 0, [1, 3, 4, 6]] = -1e3  # four dormant neurons in every seed
+    x = learner.buffer.sample(8, SeedRNG([0, 1], stream=9)).obs
+    counts = [method.prune_dormant(learner, "actor", x).tolist() for _ in range(3)]
+    assert counts == [[2, 2], [2, 2], [0, 0]]
+    alive = method.masks["actor"][0].any(dim=1)  # [S, H]
+    assert (~alive[:, [1, 3, 4, 6]]).all() and alive.sum(dim=1).tolist() == [16 - 4] * 2
+
+
+def test_growth_ends_then_constant_density_rigl_updates():
+    """ne.md §2 "End of growth": once a growth step reaches the target density, the next events drop the
+    floor(|M_l| zeta'_t) smallest-|w| connections and grow as many by |G| (just-dropped ones included,
+    [C]), zeta' = 0.2 on a clock restarted at 0; the density stays constant."""
+    learner, method = make(NE.Config(grow_rate=1.0, final_sparsity=0.5, experience_review=False))
+    layers = method.weights(learner, "critic")
+    grads = lambda seed: [torch.randn(l.weight.shape, generator=torch.Generator().manual_seed(seed + i))
+                          for i, l in enumerate(layers)]
+    method.steps["critic"] = 1
+    method.grow(learner, "critic", grads(0))  # rate 1: the whole budget in one event
+    assert method.reached["critic"].all()
+    method.growth_end["critic"] = torch.tensor([2, 2])  # what after_update records at the next event
+    method.steps["critic"] = 2
+    growing, rigl = method.phases(learner, "critic")
+    assert rigl.all() and not growing.any()
+    with torch.no_grad():
+        for i, layer in enumerate(layers):
+            layer.weight.copy_(torch.randn(layer.weight.shape, generator=torch.Generator().manual_seed(50 + i)))
+    weights, before, g = [l.weight.detach().clone() for l in layers], [m.clone() for m in method.masks["critic"]], grads(9)
+    counts = method.grow(learner, "critic", g, growing, rigl)
+    total = 0
+    for old, new, w, grad in zip(before, method.masks["critic"], weights, g):
+        for s in range(2):
+            n = math.floor(old[s].sum().item() * 0.2)  # zeta'_0 = 0.2
+            drop = torch.zeros(old[s].numel(), dtype=torch.bool)
+            drop[w[s].abs().masked_fill(~old[s], math.inf).flatten().topk(n, largest=False).indices] = True
+            candidates = ~old[s].flatten() | drop
+            grow = torch.zeros_like(drop)
+            grow[grad[s].abs().flatten().masked_fill(~candidates, -1).topk(n).indices] = True
+            assert torch.equal(new[s].flatten(), (old[s].flatten() & ~drop) | grow)
+            total += n
+    assert counts["dropped"].sum().item() == counts["grown"].sum().item() == total
+
+
+def test_training_switches_to_rigl_after_growth_and_keeps_the_density():
+    learner, method = make(NE.Config(grow_rate=1.0, grow_interval=2, end=1000, experience_review=False))
+    densities = []
+    for _ in range(8):
+        learner.update()
+        densities.append(sum(m.flatten(1).sum(1) for m in method.masks["critic"]).tolist())
+    assert method.growth_end["critic"].tolist() == [4, 4]  # grown at critic step 2, RigL from the event at step 4
+    event = method.last_event["critic"]  # step 8: RigL on the clock since step 4
+    assert (event["dropped"] > 0).all() and torch.equal(event["dropped"], event["grown"]) and (event["pruned"] == 0).all()
+    assert densities[3] == densities[-1]  # constant density from the switch on
+    assert learner.events.per_task() == [[6, 6]]  # critic steps 2, 4, 6, 8 and actor steps 2, 4 (updates 3, 7)
+
+
+def test_schedules_give_the_paper_numbers_at_paper_scale_and_fire_at_smoke():
+    """methods/schedule.py: at 1M env steps per task the published numbers, at 300 the same proportions."""
+    paper, smoke = SimpleNamespace(task_budget=1_000_000, run_budget=1_000_000, num_tasks=1), \
+        SimpleNamespace(task_budget=300, run_budget=300, num_tasks=1)
+    short = SimpleNamespace(task_budget=50_000, run_budget=50_000, num_tasks=1)
+    ne = NE()
+    assert (ne.interval(short), ne.end(short), Reset().period(short), ReDo().period(short),
+            PlasticityInjection().injection_step(short)) == (10, 48_750, 10_000, 50, 25_000)
+    assert (ne.interval(paper), ne.end(paper)) == (100, 975_000)
+    assert (ne.interval(smoke), ne.end(smoke)) == (10, 292)
+    assert (Reset().period(paper), Reset().period(smoke)) == (200_000, 60)
+    assert (ReDo().period(paper), ReDo().period(smoke)) == (1_000, 1)
+    pi = PlasticityInjection()
+    assert (pi.injection_step(paper), pi.injection_step(smoke)) == (500_000, 150)
+    continual = SimpleNamespace(task_budget=1_000_000, run_budget=12_000_000, num_tasks=12)
+    assert ne.end(continual) == 11_700_000 and pi.injection_step(continual) is None
 
 
 def test_cosine_schedule_and_shutdown():

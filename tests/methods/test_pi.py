@@ -121,7 +121,7 @@ def test_scheduled_injection_fires_once_at_the_env_step():
     assert len(learner.networks["actor"].injections) == 1
     continual = PlasticityInjection()
     assert continual.injection_step(SimpleNamespace(num_tasks=3)) is None
-    assert continual.injection_step(SimpleNamespace(num_tasks=1)) == 500_000
+    assert continual.injection_step(SimpleNamespace(num_tasks=1, task_budget=1_000_000)) == 500_000
 
 
 def test_checkpoint_restores_the_injected_structure():

@@ -1,6 +1,8 @@
 """ReDo (redo.md §7): one dormant neuron is recycled exactly; schedule; seeds stay independent."""
 import math
 
+from types import SimpleNamespace
+
 import pytest
 import torch
 
@@ -73,7 +75,9 @@ def test_output_layer_is_never_scored():
 
 def test_schedule_counts_gradient_steps():
     method = ReDo(ReDo.Config(period=1000, start=0, end=2500))
-    assert [t for t in range(0, 4001, 500) if method.due(t)] == [1000, 2000]
+    period = method.period(SimpleNamespace(task_budget=10))  # the absolute period wins over the fraction
+    assert [t for t in range(0, 4001, 500) if method.due(t, period)] == [1000, 2000]
+    assert ReDo().period(SimpleNamespace(task_budget=50_000)) == 50
     with pytest.raises(ValueError):
         ReDo(ReDo.Config(period=0))
 
