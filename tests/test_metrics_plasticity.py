@@ -130,8 +130,11 @@ def test_non_finite_input_gives_nan_for_that_seed_only(poison):
     snap = plasticity_snapshot(agent, probe)
     for key, values in snap.items():
         assert values[0] == clean[key][0] or (math.isnan(values[0]) and math.isnan(clean[key][0])), key
-        if "grad_norm" not in key and (poison == "probe" or not key.startswith("actor_")):
+        untouched = ("actor_", "q2_")  # a poisoned Q1 weight leaves the actor's and Q2's metrics alone
+        if "grad_norm" not in key and (poison == "probe" or not key.startswith(untouched)):
             assert math.isnan(values[1]), key
+        elif "grad_norm" not in key:
+            assert values[1] == clean[key][1] or (math.isnan(values[1]) and math.isnan(clean[key][1])), key
 
 
 def test_dormancy_on_the_first_256_probe_rows_ranks_on_all_1000():
