@@ -25,7 +25,7 @@ from plasticbench.benchmark.config_checks import check_device, check_numbers, ch
 from plasticbench.envs.catalog import get_scenario, scenario_names
 from plasticbench.envs.task import Scenario, Task
 
-HARNESS_VERSION = "0.3.0"  # 0.2: task-end evaluation after on_task_end, model size over a plain actor; 0.3: no normalization by a non-positive SAC-N reference
+HARNESS_VERSION = "0.4.0"  # 0.4: scores against a measured random policy, events at every scale, the task x task matrix, seed-exact kernels, Q1/Q2 metrics on a 1,000 probe; 0.2: task-end evaluation after on_task_end, model size over a plain actor; 0.3: no normalization by a non-positive SAC-N reference
 CONF_DIR = Path(__file__).resolve().parent / "conf"
 
 
