@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from plasticbench.baselines.batched import BatchedMLP, params_per_seed
-from plasticbench.baselines.replay import Batch, ReplayBuffer
+from plasticbench.baselines.replay import Batch, DatasetBuffer, ReplayBuffer
 from plasticbench.baselines.seed_rng import SeedRNG
 from plasticbench.benchmark.metrics.plasticity import grad_norm
 from plasticbench.methods.base import Method
@@ -82,6 +82,7 @@ class Learner:
     name: ClassVar[str] = ""
     Config: ClassVar[type] = LearnerConfig
     target_roles: ClassVar[dict[str, str]] = {"critic": "critic_target"}
+    offline: ClassVar[bool] = False  # trains from a fixed dataset only (BCQ, IQL); never steps an environment
 
     def __init__(self, config: LearnerConfig, obs_dim: int, act_dim: int, seeds: Sequence[int], method: Method,
                  num_tasks: int = 1, device: torch.device | str = "cpu") -> None:
@@ -101,11 +102,13 @@ class Learner:
         self.reset_optimizers()
         self.last_losses: dict[str, torch.Tensor] = {}
         self.last_grad_norms: dict[str, torch.Tensor] = {}  # role -> [S], metrics-plasticity.md §G
+        self.total_updates: int | None = None  # the training budget in gradient steps, when known (offline)
 
     # ----- construction -------------------------------------------------------------------
-    def network(self, role: str, in_dim: int, out_dim: int) -> nn.Module:
+    def network(self, role: str, in_dim: int, out_dim: int, hidden: Sequence[int] | None = None) -> nn.Module:
         """The network for `role`: the method's replacement if it builds one, else a batched MLP."""
-        spec = NetworkSpec(role, (in_dim, *self.config.hidden, out_dim), self.config.activation,
+        hidden = self.config.hidden if hidden is None else hidden
+        spec = NetworkSpec(role, (in_dim, *hidden, out_dim), self.config.activation,
                            self.num_heads, self.num_seeds, self.rng)
         self.specs[role] = spec
         module = self.method.build(self, role, spec)
@@ -174,6 +177,18 @@ class Learner:
 
     def policy_action(self, obs: torch.Tensor, explore: bool, head: int) -> torch.Tensor:
         raise NotImplementedError
+
+    def role_inputs(self, batch: Batch) -> dict[str, torch.Tensor]:
+        """What each role's network reads from a batch [S, B, ...] (probes and neuron scores use it)."""
+        return {"actor": batch.obs, "critic": torch.cat([batch.obs, batch.action], dim=-1)}
+
+    def load_dataset(self, data: dict[str, torch.Tensor], total_updates: int) -> None:
+        """Offline mode: train on `data` (rows [N, ...]: obs, action, reward [N, 1], next_obs, done [N, 1],
+        episode_end [N]) for `total_updates` gradient steps; the data replaces the replay buffer."""
+        if not self.offline:
+            raise ValueError(f"learner {self.name!r} learns online; offline datasets need an offline learner (bcq, iql)")
+        self.buffer = DatasetBuffer({k: v.to(self.device) for k, v in data.items() if k in DatasetBuffer.FIELDS})
+        self.total_updates = total_updates
 
     def random_action(self) -> torch.Tensor:
         return self.rng.uniform(self.act_dim, low=-1.0, high=1.0)

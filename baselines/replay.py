@@ -58,3 +58,33 @@ class ReplayBuffer:
         self.size, self.pointer = int(state["size"]), int(state["pointer"])
         for key in self.FIELDS:
             self.storage[key][:, : self.size] = state[key].to(self.storage[key].device)
+
+
+class DatasetBuffer(ReplayBuffer):
+    """A fixed offline dataset, one copy shared by every seed: rows [N, ...], per-seed indices [S, B].
+
+    Seeds still draw their own indices from their own streams, so they see different minibatches of
+    the same data and stay independent. Nothing is ever added or cleared, and the rows are not
+    checkpointed: a resumed run re-reads (and re-validates) the same file.
+    """
+
+    def __init__(self, data: dict[str, torch.Tensor]) -> None:
+        self.storage = {k: data[k] for k in self.FIELDS}
+        self.capacity = self.size = int(self.storage["obs"].shape[0])
+        self.pointer = 0
+
+    def add(self, *args: torch.Tensor) -> None:
+        raise RuntimeError("offline training adds no transitions: the dataset is fixed")
+
+    def gather(self, index: torch.Tensor) -> Batch:
+        return Batch(**{k: v[index] for k, v in self.storage.items()})
+
+    def clear(self) -> None:
+        """A task start keeps the dataset (the online buffer's reset does not apply offline)."""
+
+    def state_dict(self) -> dict:
+        return {"size": self.size}
+
+    def load_state_dict(self, state: dict) -> None:
+        if int(state["size"]) != self.size:
+            raise ValueError(f"checkpoint was trained on a dataset of {state['size']} transitions, this one has {self.size}")

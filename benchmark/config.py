@@ -21,6 +21,7 @@ from omegaconf import MISSING, OmegaConf
 
 from plasticbench.benchmark import registry
 from plasticbench.envs.catalog import get_scenario, scenario_names
+from plasticbench.envs.offline import all_suite_names, checked_scenario
 from plasticbench.envs.task import Scenario, Task
 
 HARNESS_VERSION = "0.3.0"  # 0.2: task-end evaluation after on_task_end, model size over a plain actor; 0.3: no normalization by a non-positive SAC-N reference
@@ -51,6 +52,7 @@ class RunSchema:
     seeds: Any = None
     results_dir: str = "results"
     device: str = "cpu"
+    dataset: Any = None  # offline suites: a D4RL-layout file instead of the dataset folder's (envs/offline.py)
 
 
 @dataclass(frozen=True)
@@ -74,9 +76,12 @@ class RunConfig:
 
     def identity(self) -> dict:
         """The resolved configuration that names the run (results_dir and device excluded)."""
-        return {"harness_version": HARNESS_VERSION, "method": self.method, "method_config": dataclasses.asdict(self.method_config),
-                "learner": self.learner, "learner_config": dataclasses.asdict(self.learner_config), "suite": self.suite,
-                "scale": dataclasses.asdict(self.scale), "seeds": list(self.seeds)}
+        identity = {"harness_version": HARNESS_VERSION, "method": self.method, "method_config": dataclasses.asdict(self.method_config),
+                    "learner": self.learner, "learner_config": dataclasses.asdict(self.learner_config), "suite": self.suite,
+                    "scale": dataclasses.asdict(self.scale), "seeds": list(self.seeds)}
+        if self.scenario is not None and self.scenario.offline_data is not None:
+            identity["dataset_sha256"] = self.scenario.offline_data.sha256  # the data, wherever the file lies
+        return identity
 
     @property
     def run_id(self) -> str:
@@ -104,7 +109,7 @@ def register_configs() -> None:
         store.store(group="method", name=name, node=_node(registry.get_method(name).Config, name))
     for name in registry.learner_names():
         store.store(group="learner", name=name, node=_node(registry.get_learner(name).Config, name))
-    for name in scenario_names():
+    for name in {*scenario_names(), *all_suite_names()}:
         store.store(group="suite", name=name, node={"name": name})
 
 
@@ -125,7 +130,10 @@ def scenario_overrides(overrides: Sequence[str]) -> list[str]:
     the learner (smoke proves the pipeline in seconds, not the numbers). Order: scenario, scale,
     then the user's overrides, so anything set explicitly on the command line wins.
     """
-    scenario = get_scenario(_value(overrides, "suite") or "halfcheetah")
+    suite = _value(overrides, "suite") or "halfcheetah"
+    if suite in all_suite_names():
+        return []  # offline suites carry no paper overrides; their file may be given by `dataset=`
+    scenario = get_scenario(suite)
     method, learner = _value(overrides, "method") or "ft1", _value(overrides, "learner") or "sac"
     extra = [f"learner.{k}={_hydra_literal(v)}" for k, v in scenario.learner_overrides.get(learner, {}).items()]
     extra += [f"method.{k}={_hydra_literal(v)}" for k, v in scenario.method_overrides.get(method, {}).items()]
@@ -146,7 +154,8 @@ def compose_config(overrides: Sequence[str]) -> Any:
     """Compose the Hydra config for command-line style overrides, with clear errors for bad names."""
     _check_group_choice("method", _value(overrides, "method"), registry.method_names())
     _check_group_choice("learner", _value(overrides, "learner"), registry.learner_names())
-    _check_group_choice("suite", _value(overrides, "suite"), scenario_names())
+    offline = all_suite_names() if _value(overrides, "dataset") not in (None, "null") else []
+    _check_group_choice("suite", _value(overrides, "suite"), sorted({*scenario_names(), *offline}))
     register_configs()
     GlobalHydra.instance().clear()
     with initialize_config_module(config_module="plasticbench.benchmark.conf", version_base="1.3"):
@@ -181,7 +190,10 @@ def resolve(cfg: Any) -> RunConfig:
     method_name, learner_name = data["method"].pop("name"), data["learner"].pop("name")
     method_cls = registry.get_method(method_name)
     learner_cls = registry.get_learner(learner_name)
-    scenario = get_scenario(data["suite"]["name"])
+    suite, dataset = data["suite"]["name"], data["dataset"]
+    if dataset is not None and suite not in all_suite_names():
+        raise ValueError(f"dataset= applies to offline suites only, not {suite!r}; allowed: {', '.join(all_suite_names())}")
+    scenario = checked_scenario(suite, dataset) if suite in all_suite_names() else get_scenario(suite)
     registry.check_compatible(method_cls, learner_name, scenario.setting, scenario.name)
     device = data["device"]
     if device not in ("cpu", "cuda") and not str(device).startswith("cuda:"):

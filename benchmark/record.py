@@ -5,7 +5,8 @@ Scores are normalized when a reference exists (metrics-continual.md): the task's
 reference at this scale, else the SAC-N record of the same learner, scenario and scale in the
 same results directory (scenarios.md §1.6 PROPOSAL: SAC-N's mean final return per task) when it
 is positive on every task, else left raw. The record says which in `normalization`; forward transfer needs the SAC-N curves and
-is null without them.
+is null without them. Offline suites score D4RL's normalized return (`d4rl`, a fraction) and carry a
+`dataset` block (source, path, content hash, the dataset's own policy return).
 """
 from __future__ import annotations
 
@@ -23,8 +24,9 @@ from plasticbench.benchmark.config import RunConfig
 from plasticbench.benchmark.metrics.continual import continual_summary, model_size
 from plasticbench.benchmark.metrics.plasticity import FINAL_DORMANT_TAU
 from plasticbench.benchmark.reporting.record_loading import SCHEMA_VERSION
-from plasticbench.benchmark.reporting.scores import usable_reference
+from plasticbench.benchmark.reporting.scores import d4rl_fraction, usable_reference
 from plasticbench.benchmark.store import find_records
+from plasticbench.envs.offline import dataset_record
 
 if TYPE_CHECKING:
     from plasticbench.benchmark.runner import RunState
@@ -121,6 +123,11 @@ def build_record(config: RunConfig, state: "RunState", one_policy_params: int, c
     raw = returns_matrix(state.eval_returns, S)  # [S, E, N]
     reference, normalization = find_reference(config)
     perf = raw / reference if reference is not None else raw
+    data, offline = config.scenario.offline_data, {}
+    if data is not None:  # offline: D4RL's normalized score (scenarios.md §4.2), the dataset beside it
+        perf, normalization = d4rl_fraction(raw, data.ref_min, data.ref_max), {"kind": "d4rl", "source": "d4rl_infos",
+                                                                           "ref_min": data.ref_min, "ref_max": data.ref_max}
+        offline = {"dataset": dataset_record(data, config.scenario.obs_dim, config.scenario.act_dim)}
     ref_curves = _reference_curves(config, normalization["source"], reference) if reference is not None else None
     bounds, steps = task_bounds(config), np.array(state.eval_steps)
     summaries = [continual_summary(perf[s], steps, bounds, *(ref_curves or (None, None))) for s in range(S)]
@@ -145,6 +152,7 @@ def build_record(config: RunConfig, state: "RunState", one_policy_params: int, c
         "model_size": {"actor": model_size(state.max_model_size, one_policy_params),
                        "actor_params": state.max_model_size, "one_policy_params": one_policy_params,
                        "critic_params": critic_params},
+        **offline,
         "wall_time_s": round(state.wall_time_s, 3),
         **provenance(),
     }

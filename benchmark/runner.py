@@ -1,6 +1,7 @@
 """The run loop: tasks in order; collect with S seeds, update, evaluate, checkpoint, record.
 
-for each task: learner.start_task -> method.on_task_start -> (act, step, store, update)*budget,
+for each task: learner.start_task -> method.on_task_start -> (act, step, store, update)*budget
+(offline: update*budget on the dataset, benchmark/offline_loop.py),
 evaluating every task seen so far every `eval_every` steps and at the task's end ->
 method.on_task_end -> checkpoint. The loop's whole state (learner, method, environments, curves,
 position) is checkpointed every `checkpoint_every` steps and at every task end, so a killed run
@@ -13,13 +14,13 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import torch
 from tqdm.auto import tqdm
 
 from plasticbench.baselines.learner import Learner
 from plasticbench.benchmark import registry
 from plasticbench.benchmark.config import RunConfig
 from plasticbench.benchmark.metrics.plasticity import plasticity_snapshot, probe_batch
+from plasticbench.benchmark.offline_loop import DatasetUpdates, attach_dataset
 from plasticbench.benchmark.record import build_record, task_bounds
 from plasticbench.benchmark.store import RunStore
 from plasticbench.envs.evaluation import evaluate_policy
@@ -52,11 +53,43 @@ def build(config: RunConfig) -> tuple[Learner, Method]:
     scenario = config.scenario
     # Buffers are emptied at every task start (continual-baselines.md §1), so no task can use
     # more room than its own budget: cap the preallocation there.
-    longest_task = max(config.budget(t) for t in scenario.tasks)
+    # Offline, the dataset replaces the buffer (attach_dataset), so none is preallocated.
+    longest_task = 1 if scenario.offline_data else max(config.budget(t) for t in scenario.tasks)
     learner_config = dataclasses.replace(config.learner_config, buffer_size=min(config.learner_config.buffer_size, longest_task))
     learner = learner_cls(learner_config, scenario.obs_dim, scenario.act_dim, config.seeds, method,
                           num_tasks=len(scenario.tasks), device=config.device)
+    if scenario.offline_data:
+        attach_dataset(config, learner)
     return learner, method
+
+
+class EnvSteps:
+    """Online training: each step acts, steps the S environments, stores the transitions, updates once warm."""
+
+    def __init__(self, config: RunConfig, learner: Learner, task: Task, env_state: dict | None) -> None:
+        self.learner, self.learning_starts, self.first_task = learner, config.scale.learning_starts, task.index == 0
+        self.env = SeedVectorEnv(task, config.seeds, config.scale.episode_length, learner.device, seed_offset=task.index)
+        if env_state is None:
+            self.obs = self.env.reset()
+        else:
+            self.env.load_state_dict(env_state)
+            self.obs = self.env.obs
+
+    def step(self) -> None:
+        learner = self.learner
+        warming_up = learner.buffer.size < self.learning_starts
+        action = learner.random_action() if warming_up and self.first_task else learner.act(self.obs, explore=True)
+        result = self.env.step(action)
+        learner.observe(self.obs, action, result.reward, result.next_obs, result.terminated, result.truncated)
+        if not warming_up:
+            learner.update()
+        self.obs = result.obs
+
+    def state_dict(self) -> dict:
+        return self.env.state_dict()
+
+    def close(self) -> None:
+        self.env.close()
 
 
 def evaluate_seen_tasks(config: RunConfig, learner: Learner, method: Method, upto: int) -> list[list[float] | None]:
@@ -103,17 +136,14 @@ class Run:
     def _train_task(self, task: Task, bar: tqdm) -> None:
         scale, state, learner = self.config.scale, self.state, self.learner
         budget = self.config.budget(task)
-        env = SeedVectorEnv(task, self.config.seeds, scale.episode_length, learner.device, seed_offset=task.index)
         if state.step_in_task == 0:
             learner.start_task(task.index)
             self.method.on_task_start(learner, task)
-            obs = env.reset()
-        else:
-            env.load_state_dict(state.env)
-            obs = env.obs
+        resume = state.env if state.step_in_task > 0 else None
+        source = DatasetUpdates(learner) if learner.offline else EnvSteps(self.config, learner, task, resume)
         started = time.perf_counter()
         while state.step_in_task < budget:
-            obs = self._step(env, obs, first_task=task.index == 0)
+            source.step()
             state.step_in_task += 1
             bar.update(1)
             if state.step_in_task % scale.eval_every == 0 and state.step_in_task < budget:
@@ -121,7 +151,7 @@ class Run:
             if state.step_in_task % scale.checkpoint_every == 0 and state.step_in_task < budget:
                 state.wall_time_s += time.perf_counter() - started
                 started = time.perf_counter()
-                self._checkpoint(env.state_dict())
+                self._checkpoint(source.state_dict())
         # Consolidate, then evaluate: the task-end numbers are those of the agent that goes on to the
         # next task (PackNet's pruned and fine-tuned actor, as in the Rewire code), not of the one before.
         self.method.on_task_end(learner, task)
@@ -131,18 +161,7 @@ class Run:
         state.wall_time_s += time.perf_counter() - started
         state.task, state.step_in_task = state.task + 1, 0
         self._checkpoint(None)
-        env.close()
-
-    def _step(self, env: SeedVectorEnv, obs: torch.Tensor, first_task: bool) -> torch.Tensor:
-        """Act, step the S environments, store the transitions, update once warm."""
-        learner = self.learner
-        warming_up = learner.buffer.size < self.config.scale.learning_starts
-        action = learner.random_action() if warming_up and first_task else learner.act(obs, explore=True)
-        result = env.step(action)
-        learner.observe(obs, action, result.reward, result.next_obs, result.terminated, result.truncated)
-        if not warming_up:
-            learner.update()
-        return result.obs
+        source.close()
 
     def _evaluate(self, task: Task) -> None:
         task_start = task_bounds(self.config)[task.index][0]

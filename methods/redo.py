@@ -111,7 +111,7 @@ class ReDo(Method):
         if not self.due(ctx.updates):
             return
         batch = ctx.buffer.sample(self.config.batch_size, ctx.rng)
-        inputs = {"actor": batch.obs, "critic": torch.cat([batch.obs, batch.action], dim=-1)}
+        inputs = ctx.role_inputs(batch)
         for role in self.config.roles:
             target_role = ctx.target_roles.get(role) if self.config.recycle_targets else None
             targets = batched_mlps(ctx.networks[target_role]) if target_role else []

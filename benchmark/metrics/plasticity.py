@@ -152,15 +152,14 @@ def probe_batch(learner: "Learner", draw: int, size: int = PROBE_SIZE) -> "Batch
 def plasticity_snapshot(learner: "Learner", probe: "Batch") -> dict[str, list[float]]:
     """Metric name -> [S] values for the actor and the critic's Q1 on one probe batch.
 
-    Actor inputs are the probe's states, Q1's are (s, a) from the probe (§0). Gradient norms are those
+    Inputs are what each network reads (`learner.role_inputs`: states for a policy, (s, a) for Q1 and for BCQ's perturbation actor; §0). Gradient norms are those
     the learner recorded at each role's last update (§G: its training minibatch, after backward and the
     method's gradient surgery, before the step; NaN before the first update); the critic's covers Q1
     and Q2, the parameters of the TD loss.
     `dormant_ratio_tau0.1` pools the hidden neurons of actor and Q1 (the record's final dormant ratio).
     """
-    critic = learner.networks["critic"]
-    inputs = {"actor": (learner.networks["actor"], probe.obs),
-              "critic": (critic.q1, torch.cat([probe.obs, probe.action], dim=-1))}
+    x = learner.role_inputs(probe)
+    inputs = {"actor": (learner.networks["actor"], x["actor"]), "critic": (learner.networks["critic"].q1, x["critic"])}
     snapshot: dict[str, torch.Tensor] = {}
     pooled: list[torch.Tensor] = []
     for name, (network, x) in inputs.items():

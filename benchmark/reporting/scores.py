@@ -43,6 +43,12 @@ def usable_reference(returns: np.ndarray) -> bool:
     return bool(np.all(np.asarray(returns) > 0))
 
 
+def d4rl_fraction(returns: np.ndarray, ref_min: float, ref_max: float) -> np.ndarray:
+    """D4RL's normalized score as a fraction, (R - REF_MIN) / (REF_MAX - REF_MIN) (scenarios.md §4.2;
+    papers print 100x). The range is a published constant pair, never near zero."""
+    return (np.asarray(returns, dtype=float) - ref_min) / (ref_max - ref_min)
+
+
 def _final(record: dict) -> np.ndarray | None:
     final = np.asarray(record.get("final_returns") or [], dtype=float)
     return final if final.ndim == 2 and final.size else None  # [S, N]

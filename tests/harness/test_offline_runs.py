@@ -1,0 +1,70 @@
+"""Offline runs end to end on a small dataset the test builds: records, no environment steps, the grid."""
+import pytest
+
+from plasticbench.benchmark import runner
+from plasticbench.benchmark.cli import main
+from plasticbench.benchmark.suite import grid
+from plasticbench.envs.offline import DATASET_DIR_VARIABLE
+from tests.offline_data import write_small_dataset
+
+OFFLINE_TINY = ["suite=hopper_random", "scale=smoke", "seeds=2", "scale.eval_every=20", "scale.checkpoint_every=20",
+                "scale.steps_per_task=40", "scale.episode_length=20"]
+LEARNER_TINY = {"bcq": ["learner=bcq", "learner.vae_hidden=[16,16]", "learner.action_samples=5"], "iql": ["learner=iql"]}
+
+
+@pytest.fixture
+def datasets(tmp_path, monkeypatch):
+    folder = tmp_path / "datasets"
+    write_small_dataset(folder)
+    monkeypatch.setenv(DATASET_DIR_VARIABLE, str(folder))
+    return folder
+
+
+class NoTrainingEnv:
+    def __init__(self, *args, **kwargs):
+        raise AssertionError("an offline learner built a training environment")
+
+
+@pytest.mark.parametrize("learner", ["bcq", "iql"])
+def test_offline_run_trains_on_the_dataset_only_and_records_d4rl_scores(learner, datasets, tiny_config, monkeypatch):
+    monkeypatch.setattr(runner, "SeedVectorEnv", NoTrainingEnv)
+    config = tiny_config("method=ft1", *LEARNER_TINY[learner], *OFFLINE_TINY)
+    run = runner.Run(config, progress=False)
+    record = run.execute()
+    assert run.learner.env_steps == 0 and run.learner.updates == 40
+    assert record["setting"] == "offline" and record["normalization"]["kind"] == "d4rl"
+    assert record["dataset"]["source"] == "local" and record["dataset"]["policy_return"] == 12.5
+    raw = [seed[0] for seed in record["final_returns"]]
+    expected = [(r + 20.272305) / (3234.3 + 20.272305) for r in raw]
+    assert record["scores"] == pytest.approx(expected)
+    assert len(record["curves"]["steps"]) == 2
+
+
+def test_the_smoke_grid_holds_offline_cells_only_with_offline_learners(datasets):
+    cells = [c for c in grid("smoke", suites=["hopper_random"])]
+    learners = {c[1] for c in cells}
+    assert learners == {"learner=bcq", "learner=iql"} and "method=ft1" in {c[0] for c in cells}
+    assert not [c for c in grid("smoke", suites=["hopper"]) if c[1] in ("learner=bcq", "learner=iql")]
+
+
+def test_mismatched_learner_or_file_is_refused_before_any_work(datasets, tmp_path, capsys):
+    results = tmp_path / "results"
+    assert main(["run", "method=ft1", "learner=sac", "suite=hopper_random", f"results_dir={results}"]) == 2
+    assert "learners for it: bcq, iql" in capsys.readouterr().err
+    assert main(["run", "method=ft1", "learner=iql", "suite=hopper", f"results_dir={results}"]) == 2
+    bad = write_small_dataset(tmp_path / "bad", kind="medium", terminals=None)
+    assert main(["run", "method=ft1", "learner=iql", "suite=hopper_medium", f"dataset={bad}", f"results_dir={results}"]) == 2
+    assert "'terminals'" in capsys.readouterr().err and not results.exists()
+
+
+def test_list_suites_shows_a_present_dataset(datasets, capsys):
+    assert main(["list", "suites"]) == 0
+    assert "hopper_random" in capsys.readouterr().out
+
+
+def test_an_offline_run_killed_and_resumed_equals_an_uninterrupted_one(datasets, tiny_config, tmp_path, monkeypatch):
+    from tests.resume import killed_and_resumed
+
+    resumed, straight = killed_and_resumed(tiny_config, ["method=ft1", *LEARNER_TINY["iql"], *OFFLINE_TINY],
+                                           tmp_path, monkeypatch, die_at=1)
+    assert resumed["curves"]["returns"] == straight["curves"]["returns"]
