@@ -14,6 +14,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import torch
+
 from tqdm.auto import tqdm
 
 from plasticbench.baselines.learner import Learner
@@ -25,7 +27,7 @@ from plasticbench.benchmark.record import build_record, task_bounds
 from plasticbench.benchmark.store import RunStore
 from plasticbench.envs.evaluation import evaluate_policy
 from plasticbench.envs.task import Task
-from plasticbench.envs.vector import SeedVectorEnv
+from plasticbench.envs.vector import SeedVectorEnv, StepResult
 from plasticbench.methods.base import Method
 
 EVAL_SEED_OFFSET = 10_000  # evaluation envs get their own stream, apart from every training env
@@ -66,24 +68,29 @@ def build(config: RunConfig) -> tuple[Learner, Method]:
 class EnvSteps:
     """Online training: each step acts, steps the S environments, stores the transitions, updates once warm."""
 
-    def __init__(self, config: RunConfig, learner: Learner, task: Task, env_state: dict | None) -> None:
-        self.learner, self.learning_starts, self.first_task = learner, config.scale.learning_starts, task.index == 0
-        self.env = SeedVectorEnv(task, config.seeds, config.scale.episode_length, learner.device, seed_offset=task.index)
+    def __init__(self, learner: Learner, task: Task, episode_length: int | None, learning_starts: float,
+                 env_state: dict | None = None, random_warmup: bool | None = None) -> None:
+        """`random_warmup` (default: on the first task only) acts uniformly at random while warming up."""
+        self.learner, self.learning_starts = learner, learning_starts
+        self.random_warmup = task.index == 0 if random_warmup is None else random_warmup
+        self.env = SeedVectorEnv(task, learner.seeds, episode_length, learner.device, seed_offset=task.index)
         if env_state is None:
             self.obs = self.env.reset()
         else:
             self.env.load_state_dict(env_state)
             self.obs = self.env.obs
 
-    def step(self) -> None:
-        learner = self.learner
+    def step(self) -> tuple[torch.Tensor, torch.Tensor, StepResult]:
+        """(observation acted on, action, result) of one step of the S environments."""
+        learner, obs = self.learner, self.obs
         warming_up = learner.buffer.size < self.learning_starts
-        action = learner.random_action() if warming_up and self.first_task else learner.act(self.obs, explore=True)
+        action = learner.random_action() if warming_up and self.random_warmup else learner.act(obs, explore=True)
         result = self.env.step(action)
-        learner.observe(self.obs, action, result.reward, result.next_obs, result.terminated, result.truncated)
+        learner.observe(obs, action, result.reward, result.next_obs, result.terminated, result.truncated)
         if not warming_up:
             learner.update()
         self.obs = result.obs
+        return obs, action, result
 
     def state_dict(self) -> dict:
         return self.env.state_dict()
@@ -140,7 +147,8 @@ class Run:
             learner.start_task(task.index)
             self.method.on_task_start(learner, task)
         resume = state.env if state.step_in_task > 0 else None
-        source = DatasetUpdates(learner) if learner.offline else EnvSteps(self.config, learner, task, resume)
+        source = (DatasetUpdates(learner) if learner.offline
+                  else EnvSteps(learner, task, scale.episode_length, scale.learning_starts, resume))
         started = time.perf_counter()
         while state.step_in_task < budget:
             source.step()

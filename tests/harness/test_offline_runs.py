@@ -1,4 +1,5 @@
 """Offline runs end to end on a small dataset the test builds: records, no environment steps, the grid."""
+import numpy as np
 import pytest
 
 from plasticbench.benchmark import runner
@@ -68,3 +69,28 @@ def test_an_offline_run_killed_and_resumed_equals_an_uninterrupted_one(datasets,
     resumed, straight = killed_and_resumed(tiny_config, ["method=ft1", *LEARNER_TINY["iql"], *OFFLINE_TINY],
                                            tmp_path, monkeypatch, die_at=1)
     assert resumed["curves"]["returns"] == straight["curves"]["returns"]
+
+
+@pytest.mark.parametrize("kind", ["random", "medium", "medium-replay"])
+def test_collect_writes_a_checked_dataset_that_a_run_accepts(kind, tmp_path, monkeypatch, tiny_config):
+    from plasticbench.envs.offline import DatasetError, read_d4rl
+
+    monkeypatch.setenv(DATASET_DIR_VARIABLE, str(tmp_path / "data"))
+    assert main(["dataset", "collect", "env=hopper", f"kind={kind}", "steps=60", "train_steps=40"]) == 0
+    raw, meta = read_d4rl(tmp_path / "data" / f"hopper_{kind}.hdf5", 11, 3)
+    assert meta["source"] == "local" and meta["kind"] == kind and len(raw["rewards"]) == meta["rows"]
+    assert meta["rows"] == (meta.get("medium_step") if kind == "medium-replay" else 60)
+    assert kind == "random" or meta["policy_return"] is not None
+    assert main(["dataset", "collect", "env=hopper", "kind=expertish"]) == 2
+
+
+def test_collected_random_hopper_ends_episodes_on_terminals_and_keeps_every_other_row(tmp_path):
+    from plasticbench.benchmark.dataset_collect import collect
+    from plasticbench.envs.offline import qlearning_dataset, read_d4rl
+
+    path = collect("hopper", "random", steps=80, train_steps=1, output=tmp_path / "r.hdf5")
+    raw, _ = read_d4rl(path, 11, 3)
+    t = qlearning_dataset(raw)
+    assert raw["terminals"].any()  # a random hopper falls within 80 steps
+    assert len(t["reward"]) == 79 - raw["timeouts"][:79].sum()
+    np.testing.assert_array_equal(t["done"][:, 0], raw["terminals"][:79][~raw["timeouts"][:79]])
