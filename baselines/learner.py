@@ -198,6 +198,9 @@ class Learner:
         done = terminated if self.config.bootstrap_on_timeout else terminated | truncated
         self.buffer.add(obs, action, reward, next_obs, done.to(torch.float32))
         self.env_steps += 1
+        ended = terminated | truncated
+        if ended.any():
+            self.method.on_episode_end(self, ended)
 
     def sample_batch(self) -> Batch:
         batch = self.method.sample(self, self.buffer, self.config.batch_size)

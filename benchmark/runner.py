@@ -137,6 +137,7 @@ class Run:
             while self.state.task < len(tasks):
                 self._train_task(tasks[self.state.task], bar)
         record = build_record(self.config, self.state, self.one_policy_params, self.learner.critic_params())
+        record["method_summary"] = self.method.summary(self.learner)
         self.store.write_record(record)
         return self.store.load_record()  # what readers will see: JSON types, exactly as on disk
 
@@ -175,6 +176,7 @@ class Run:
         task_start = task_bounds(self.config)[task.index][0]
         self.state.eval_steps.append(task_start + self.state.step_in_task)
         self.state.eval_returns.append(evaluate_seen_tasks(self.config, self.learner, self.method, task.index))
+        self.method.on_evaluation(self.learner, task.index, self.state.eval_returns[-1][task.index])
         # Probe: a uniform sample of the current buffer from its own stream keyed by the evaluation's
         # index, so logging never moves the learner's RNG and a resumed run probes the same batch.
         probe = probe_batch(self.learner, draw=len(self.state.eval_steps) - 1)

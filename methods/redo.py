@@ -78,7 +78,7 @@ def recycle_dormant(mlp: BatchedMLP, x: torch.Tensor, tau: float, rng: SeedRNG,
     return sum(m.sum(dim=1) for m in masks)
 
 
-@register_method("redo", settings={"online", "continual"}, learners={"sac", "td3"})
+@register_method("redo", settings={"online", "continual", "offline"}, learners={"sac", "td3", "bcq", "iql"})
 class ReDo(Method):
     """Recycle tau-dormant neurons of actor and critic every `period` gradient steps."""
 

@@ -7,7 +7,8 @@ reference code re-creates its optimizers) and the SAC temperature goes back to i
 together with its optimizer state. The replay buffer is kept. With the defaults this is the SAC
 "entire agent" reset of the reference code. In the continual setting every task switch also resets
 everything (NE §5.2, reset.md §3 `on_task_start`). The schedule is the same for every seed, so the
-event is one vectorized draw for all of them.
+event is one vectorized draw for all of them. Offline (BCQ, IQL) the period counts gradient steps, the
+unit of the offline budget; IQL's state-independent log sigma is a parameter, not a network, and is kept.
 """
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ def reset_network(ctx, role: str, last_layers: int) -> list[str]:
     return names
 
 
-@register_method("reset", settings={"online", "continual"}, learners={"sac", "td3"})
+@register_method("reset", settings={"online", "continual", "offline"}, learners={"sac", "td3", "bcq", "iql"})
 class Reset(Method):
     """Re-initialize the agent every `period` env steps, keeping the replay buffer."""
 
@@ -104,6 +105,14 @@ class Reset(Method):
         if explore and self.due(ctx.env_steps):
             self.reset(ctx, self.config.last_layers)
             self.resets, self.last_reset_step = self.resets + 1, ctx.env_steps
+        return None
+
+    def sample(self, ctx, buffer, batch_size):
+        """Offline (BCQ, IQL) there are no env steps: the period counts gradient steps, the offline
+        budget's unit, and the reset comes just before the update that follows each multiple, as online."""
+        if ctx.offline and self.due(ctx.updates):
+            self.reset(ctx, self.config.last_layers)
+            self.resets, self.last_reset_step = self.resets + 1, ctx.updates
         return None
 
     def on_task_start(self, ctx, task) -> None:

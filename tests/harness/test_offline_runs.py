@@ -94,3 +94,24 @@ def test_collected_random_hopper_ends_episodes_on_terminals_and_keeps_every_othe
     assert raw["terminals"].any()  # a random hopper falls within 80 steps
     assert len(t["reward"]) == 79 - raw["timeouts"][:79].sum()
     np.testing.assert_array_equal(t["done"][:, 0], raw["terminals"][:79][~raw["timeouts"][:79]])
+
+
+@pytest.mark.parametrize("learner", ["bcq", "iql"])
+def test_dapd_runs_offline_with_single_shot_masks_and_records_its_pathway(learner, datasets, tiny_config):
+    config = tiny_config("method=dapd", *LEARNER_TINY[learner], *OFFLINE_TINY)
+    record = runner.run(config, progress=False)
+    summary = record["method_summary"]
+    assert summary["mask_updates"] == [1, 1] and summary["frozen_at_env_step"] == [0, 0]
+    dense = summary["dense_params"]["actor"]
+    assert all(a < 0.2 * dense for a in summary["active_params"]["actor"])  # 5% of weights + dense biases
+    assert record["model_size"]["actor"] < 0.2
+
+
+def test_dapd_runs_online_and_updates_masks_at_episode_ends(tiny_config):
+    config = tiny_config("method=dapd", "learner=sac", "suite=hopper", "seeds=2", "scale.steps_per_task=120",
+                         "scale.eval_every=60")
+    record = runner.run(config, progress=False)
+    summary = record["method_summary"]
+    assert all(n > 1 for n in summary["mask_updates"]) and summary["frozen_at_env_step"] == [None, None]
+    assert record["config"]["method_config"]["freeze_return"] == 2500.0  # the hopper threshold (dapd.md §5)
+    assert all(f < summary["dense_flops_per_forward"]["critic"] for f in summary["flops_per_forward"]["critic"])
