@@ -131,12 +131,12 @@ def scenario_overrides(overrides: Sequence[str]) -> list[str]:
     then the user's overrides, so anything set explicitly on the command line wins.
     """
     suite = _value(overrides, "suite") or "halfcheetah"
-    if suite in all_suite_names():
-        return []  # offline suites carry no paper overrides; their file may be given by `dataset=`
-    scenario = get_scenario(suite)
     method, learner = _value(overrides, "method") or "ft1", _value(overrides, "learner") or "sac"
-    extra = [f"learner.{k}={_hydra_literal(v)}" for k, v in scenario.learner_overrides.get(learner, {}).items()]
-    extra += [f"method.{k}={_hydra_literal(v)}" for k, v in scenario.method_overrides.get(method, {}).items()]
+    extra = []
+    if suite not in all_suite_names():  # offline suites carry no paper overrides (their file may come from `dataset=`)
+        scenario = get_scenario(suite)
+        extra += [f"learner.{k}={_hydra_literal(v)}" for k, v in scenario.learner_overrides.get(learner, {}).items()]
+        extra += [f"method.{k}={_hydra_literal(v)}" for k, v in scenario.method_overrides.get(method, {}).items()]
     scale_file = CONF_DIR / "scale" / f"{_value(overrides, 'scale') or 'smoke'}.yaml"
     if scale_file.is_file():
         learner_sizes = OmegaConf.to_container(OmegaConf.load(scale_file)).get("learner_overrides") or {}
