@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from plasticbench.baselines.learner import Learner, LearnerConfig, seed_mean
+from plasticbench.baselines.learner import Learner, LearnerConfig, seed_means
 from plasticbench.baselines.replay import Batch
 from plasticbench.baselines.seed_rng import SeedRNG
 
@@ -99,8 +99,8 @@ class BCQ(Learner):
     def learn(self, batch: Batch) -> None:
         cfg = self.config
         recon, mean, std = self.encode(batch.obs, batch.action)
-        kl = -0.5 * seed_mean(1 + torch.log(std.pow(2)) - mean.pow(2) - std.pow(2))
-        self.step_optimizer("vae", seed_mean((recon - batch.action) ** 2) + 0.5 * kl, batch)
+        kl = -0.5 * seed_means(1 + torch.log(std.pow(2)) - mean.pow(2) - std.pow(2))
+        self.step_optimizer("vae", seed_means((recon - batch.action) ** 2) + 0.5 * kl, batch)
 
         with torch.no_grad():
             S, B, n = batch.obs.shape[0], batch.obs.shape[1], cfg.target_samples
@@ -110,12 +110,12 @@ class BCQ(Learner):
             next_q = next_q.view(S, B, n).max(dim=2).values[..., None]
             target = cfg.reward_scale * batch.reward + cfg.gamma * (1 - batch.done) * next_q
         q1, q2 = self.networks["critic"](batch.obs, batch.action)
-        self.step_optimizer("critic", seed_mean((q1 - target) ** 2) + seed_mean((q2 - target) ** 2), batch)
+        self.step_optimizer("critic", seed_means((q1 - target) ** 2) + seed_means((q2 - target) ** 2), batch)
 
         with torch.no_grad():
             proposals = self.decode(batch.obs, self.rng)
         action = perturb(self.networks["actor"], batch.obs, proposals, cfg.phi)
-        self.step_optimizer("actor", -seed_mean(self.networks["critic"].q1(torch.cat([batch.obs, action], dim=-1))), batch)
+        self.step_optimizer("actor", -seed_means(self.networks["critic"].q1(torch.cat([batch.obs, action], dim=-1))), batch)
         self.polyak("critic")
         self.polyak("actor")
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from plasticbench.baselines.learner import Learner, LearnerConfig, seed_mean
+from plasticbench.baselines.learner import Learner, LearnerConfig, seed_means
 from plasticbench.baselines.replay import Batch
 
 REWARD_SPAN = 1000.0  # rewards scaled so the dataset's trajectory returns span 1000 ([IQL] train_offline.py `normalize`)
@@ -111,7 +111,7 @@ class IQL(Learner):
         cfg = self.config
         with torch.no_grad():
             q = torch.min(*self.networks["critic_target"](batch.obs, batch.action))
-        value_loss = seed_mean(expectile_loss(q - self.networks["value"](batch.obs), cfg.expectile))
+        value_loss = seed_means(expectile_loss(q - self.networks["value"](batch.obs), cfg.expectile))
         self.step_optimizer("value", value_loss, batch)
 
         with torch.no_grad():
@@ -119,12 +119,12 @@ class IQL(Learner):
         if cfg.cosine_actor_lr:
             for group in self.optimizers["actor"].param_groups:
                 group["lr"] = cosine_lr(cfg.actor_lr, self.updates, self.total_updates)
-        self.step_optimizer("actor", -seed_mean(weights * self.log_prob(batch.obs, batch.action)), batch)
+        self.step_optimizer("actor", -seed_means(weights * self.log_prob(batch.obs, batch.action)), batch)
 
         with torch.no_grad():
             target = cfg.reward_scale * batch.reward + cfg.gamma * (1 - batch.done) * self.networks["value"](batch.next_obs)
         q1, q2 = self.networks["critic"](batch.obs, batch.action)
-        self.step_optimizer("critic", seed_mean((q1 - target) ** 2) + seed_mean((q2 - target) ** 2), batch)
+        self.step_optimizer("critic", seed_means((q1 - target) ** 2) + seed_means((q2 - target) ** 2), batch)
         self.polyak("critic")
 
     def extra_state(self) -> dict:

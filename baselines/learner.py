@@ -9,16 +9,22 @@ from __future__ import annotations
 import copy
 import dataclasses
 from dataclasses import dataclass, field
-from typing import ClassVar, Sequence
+from typing import Callable, ClassVar, Sequence
 
 import torch
 from torch import nn
 
 from plasticbench.baselines.batched import BatchedMLP, params_per_seed
-from plasticbench.baselines.replay import Batch, DatasetBuffer, ReplayBuffer
+from plasticbench.baselines.divergence import SeedHealth
+from plasticbench.baselines.replay import Batch, DatasetBuffer, ReplayBuffer, obs_dtype
 from plasticbench.baselines.seed_rng import SeedRNG
 from plasticbench.benchmark.metrics.plasticity import grad_norm
 from plasticbench.methods.base import Method
+
+ROLLOUT_SEED_OFFSET = 20_000
+"""Rollout environments of hook call i are seeded from (seed, ROLLOUT_SEED_OFFSET + i): apart from the
+training envs (offset = task index) and the evaluation envs (10,000 + task index), and a fresh stream
+per call, numbered in the checkpoint so a resumed run replays the same rollouts."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,17 @@ class LearnerConfig:
     reward_scale: float = 1.0
     multi_head: bool = False
     bootstrap_on_timeout: bool = True  # gymnasium separates truncation; Rewire's Brax code could not (§2.2)
+    updates_per_step: float = 1.0  # update-to-data ratio: gradient steps per env step of each seed ([RN] 0.5, §2.3)
+    envs_per_seed: int = 1  # training envs per seed ([RN] 128, §2.3); the run loop steps one per seed
+    replay_dtype: str = "float32"  # observation storage in the replay: float32 (exact), bfloat16, float16
+
+    def __post_init__(self) -> None:
+        obs_dtype(self.replay_dtype)  # a bad name fails here, before any work, listing the allowed ones
+        if not self.updates_per_step > 0:
+            raise ValueError(f"learner updates_per_step={self.updates_per_step}; it must be > 0 (gradient steps per env step)")
+        if self.envs_per_seed != 1:
+            raise ValueError(f"learner envs_per_seed={self.envs_per_seed} is not supported: the run loop steps one "
+                             "environment per seed (envs/vector.py); allowed: 1")
 
 
 @dataclass(frozen=True)
@@ -71,9 +88,10 @@ class TwinQ(nn.Module):
         self.q2.reset_parameters(rng, seeds)
 
 
-def seed_mean(x: torch.Tensor) -> torch.Tensor:
-    """Sum over seeds of each seed's mean: seeds never share a normalizer (ARCHITECTURE.md)."""
-    return x.flatten(1).mean(dim=1).sum()
+def seed_means(x: torch.Tensor) -> torch.Tensor:
+    """Each seed's own mean [S]: seeds never share a normalizer (ARCHITECTURE.md). The optimizer
+    step sums them, so the gradient is exactly that of the sum; the vector stays for logging."""
+    return x.flatten(1).mean(dim=1)
 
 
 class Learner:
@@ -92,17 +110,21 @@ class Learner:
         self.num_heads = num_tasks if config.multi_head else 1
         self.device = torch.device(device)
         self.rng = SeedRNG(self.seeds, self.device, stream=1)
+        self.health = SeedHealth(self.num_seeds, self.device)  # diverged seeds are frozen (baselines/divergence.py)
         self.task_index, self.env_steps, self.updates = 0, 0, 0
         self.specs: dict[str, NetworkSpec] = {}  # role -> what the learner asked for, before any method's build
         self.networks: dict[str, nn.Module] = self.build_networks()
         for role, target in self.target_roles.items():
             self.networks[target] = self._frozen_copy(self.networks[role])
-        self.buffer = ReplayBuffer(self.num_seeds, config.buffer_size, obs_dim, act_dim, self.device)
+        self.buffer = ReplayBuffer(self.num_seeds, config.buffer_size, obs_dim, act_dim, self.device, config.replay_dtype)
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
         self.reset_optimizers()
-        self.last_losses: dict[str, torch.Tensor] = {}
+        self.last_losses: dict[str, torch.Tensor] = {}  # role -> [S], each seed's own loss (the method's term excluded)
         self.last_grad_norms: dict[str, torch.Tensor] = {}  # role -> [S], metrics-plasticity.md §G
         self.total_updates: int | None = None  # the training budget in gradient steps, when known (offline)
+        self.rollouts: Callable | None = None  # the run loop's `benchmark.rollouts.Rollouts`
+        self.rollout_calls = 0
+        self.rollout_steps: dict[int, dict[str, list[int]]] = {}  # task -> {"charged", "uncharged"} -> [S]
 
     # ----- construction -------------------------------------------------------------------
     def network(self, role: str, in_dim: int, out_dim: int, hidden: Sequence[int] | None = None) -> nn.Module:
@@ -164,6 +186,16 @@ class Learner:
         self.sync_targets()
         self.reset_optimizers()
 
+    def diverged(self) -> dict[int, int]:
+        """{seed: env step at which it diverged} of the frozen seeds (a host read: call it rarely)."""
+        return self.health.diverged(self.seeds)
+
+    @property
+    def clock(self) -> int:
+        """The run's step count that divergence is dated by: env steps online, gradient steps offline
+        (an offline run's step is one update; it never steps an environment)."""
+        return self.updates if self.offline else self.env_steps
+
     @property
     def head(self) -> int:
         return self.task_index if self.num_heads > 1 else 0
@@ -173,7 +205,10 @@ class Learner:
         """obs [S, obs] -> actions [S, act] in [-1, 1]; the method may override."""
         with torch.no_grad():
             action = self.method.act(self, obs, explore)
-            return action if action is not None else self.policy_action(obs, explore, self.head)
+            action = action if action is not None else self.policy_action(obs, explore, self.head)
+            finite = torch.isfinite(action).all(dim=-1)  # [S]
+            self.health.observe(finite, self.clock)
+            return torch.where(finite[:, None], action, torch.zeros_like(action))
 
     def policy_action(self, obs: torch.Tensor, explore: bool, head: int) -> torch.Tensor:
         raise NotImplementedError
@@ -206,8 +241,10 @@ class Learner:
         batch = self.method.sample(self, self.buffer, self.config.batch_size)
         return batch if batch is not None else self.buffer.sample(self.config.batch_size, self.rng)
 
-    def step_optimizer(self, role: str, loss: torch.Tensor, batch: Batch) -> None:
-        """Add the method's term, backpropagate, let the method edit gradients, step."""
+    def step_optimizer(self, role: str, per_seed_loss: torch.Tensor, batch: Batch) -> None:
+        """Add the method's term to the sum of the seeds' losses [S], backpropagate, let the method
+        edit gradients, step."""
+        loss = per_seed_loss.sum()
         extra = self.method.loss(self, role, batch)
         if extra is not None:
             loss = loss + extra
@@ -216,8 +253,12 @@ class Learner:
         loss.backward()
         self.method.before_optimizer_step(self, role)
         self.last_grad_norms[role] = grad_norm(p for group in optimizer.param_groups for p in group["params"])
-        optimizer.step()
-        self.last_losses[role] = loss.detach()
+        self.health.guarded_step(optimizer, self.last_grad_norms[role], self.clock)
+        self.last_losses[role] = per_seed_loss.detach()
+
+    def diagnostics(self) -> dict[str, torch.Tensor]:
+        """Per-seed training scalars [S] for live logging: each role's last loss (learners add theirs)."""
+        return {f"{role}_loss": loss for role, loss in self.last_losses.items()}
 
     def update(self) -> None:
         """One gradient step on every role, then the method's structural hook."""
@@ -232,7 +273,29 @@ class Learner:
     def polyak(self, role: str) -> None:
         tau = self.config.tau
         for p, tp in zip(self.networks[role].parameters(), self.networks[self.target_roles[role]].parameters()):
-            tp.lerp_(p, tau)
+            self.health.polyak(tp, p, tau)
+
+    # ----- trying policies in environments (methods' hooks) -------------------------------
+    def rollout(self, task, policy: Callable[[torch.Tensor], torch.Tensor], steps: int | None = None, *,
+                charged: bool = False) -> torch.Tensor:
+        """[S] returns of `policy` ([S, obs] -> [S, act] in [-1, 1]) on `task`, one fresh environment per seed.
+
+        steps None plays the run's evaluation protocol (its episode count, mean episodic return); an int
+        plays exactly that many steps and returns their total reward. charged=True spends steps of the
+        current task's budget, which the method must have reserved with `Method.reserved_steps` (CSP's
+        validation rollouts, continual-baselines.md §9.2); charged=False is spent outside it (Rewire's
+        mode evaluations, rewire.md §8 "budget them outside the interaction count"). Both are counted
+        per task in `rollout_steps` and land in the record.
+        """
+        if self.rollouts is None:
+            raise RuntimeError("ctx.rollout needs environments: it works inside a run (the run loop attaches them)")
+        returns, spent = self.rollouts(task, policy, steps, ROLLOUT_SEED_OFFSET + self.rollout_calls)
+        self.rollout_calls += 1
+        tally = self.rollout_steps.setdefault(self.task_index, {"charged": [0] * self.num_seeds,
+                                                                 "uncharged": [0] * self.num_seeds})
+        kind = "charged" if charged else "uncharged"
+        tally[kind] = [a + b for a, b in zip(tally[kind], spent)]
+        return returns
 
     # ----- accounting and checkpoints -----------------------------------------------------
     def policy_params(self) -> int:
@@ -254,16 +317,21 @@ class Learner:
     def load_extra_state(self, state: dict) -> None:
         pass
 
-    def state_dict(self) -> dict:
-        return {
+    def state_dict(self, replay: bool = True) -> dict:
+        """Everything to resume; `replay=False` leaves the buffer out (the run loop checkpoints it
+        incrementally, benchmark/replay_chunks.py, instead of copying it whole every time)."""
+        state = {
             "networks": {role: net.state_dict() for role, net in self.networks.items()},
             "optimizers": {role: opt.state_dict() for role, opt in self.optimizers.items()},
-            "buffer": self.buffer.state_dict(),
             "rng": self.rng.state_dict(),
-            "counters": {"task_index": self.task_index, "env_steps": self.env_steps, "updates": self.updates},
+            "counters": {"task_index": self.task_index, "env_steps": self.env_steps, "updates": self.updates,
+                         "rollout_calls": self.rollout_calls,
+                         "rollout_steps": {t: {k: list(v) for k, v in d.items()} for t, d in self.rollout_steps.items()}},
             "extra": self.extra_state(),
             "last_grad_norms": {role: norm.clone() for role, norm in self.last_grad_norms.items()},
+            "health": self.health.state_dict(),
         }
+        return {**state, "buffer": self.buffer.state_dict()} if replay else state
 
     def load_state_dict(self, state: dict) -> None:
         for role, net_state in state["networks"].items():
@@ -272,8 +340,13 @@ class Learner:
         self.reset_optimizers()
         for role, opt_state in state["optimizers"].items():
             self.optimizers[role].load_state_dict(opt_state)
-        self.buffer.load_state_dict(state["buffer"])
+        if "buffer" in state:
+            self.buffer.load_state_dict(state["buffer"])
         self.rng.load_state_dict(state["rng"])
         counters = state["counters"]
         self.task_index, self.env_steps, self.updates = counters["task_index"], counters["env_steps"], counters["updates"]
+        self.rollout_calls = counters.get("rollout_calls", 0)
+        self.rollout_steps = {int(t): {k: list(v) for k, v in d.items()} for t, d in counters.get("rollout_steps", {}).items()}
         self.last_grad_norms = dict(state.get("last_grad_norms", {}))
+        if "health" in state:  # checkpoints written before divergence tracking: every seed healthy
+            self.health.load_state_dict(state["health"])

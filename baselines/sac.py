@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from plasticbench.baselines.learner import Learner, LearnerConfig, seed_mean
+from plasticbench.baselines.learner import Learner, LearnerConfig, seed_means
 from plasticbench.baselines.replay import Batch
 
 LOG_STD_MIN, LOG_STD_MAX = -20.0, 2.0  # continual-baselines.md §2.1
@@ -82,16 +82,19 @@ class SAC(Learner):
             next_q = torch.min(*self.networks["critic_target"](batch.next_obs, next_action, head))
             target = cfg.reward_scale * batch.reward + cfg.gamma * (1 - batch.done) * (next_q - alpha * next_log_prob)
         q1, q2 = self.networks["critic"](batch.obs, batch.action, head)
-        self.step_optimizer("critic", seed_mean((q1 - target) ** 2) + seed_mean((q2 - target) ** 2), batch)
+        self.step_optimizer("critic", seed_means((q1 - target) ** 2) + seed_means((q2 - target) ** 2), batch)
 
         if self.updates % cfg.policy_delay == 0:
             action, log_prob = self.sample_action(batch.obs, head)
             q = torch.min(*self.networks["critic"](batch.obs, action, head))
-            self.step_optimizer("actor", seed_mean(alpha * log_prob - q), batch)
-            alpha_loss = -seed_mean(self.log_alpha.exp() * (log_prob.detach() + self.target_entropy))
+            self.step_optimizer("actor", seed_means(alpha * log_prob - q), batch)
+            alpha_loss = -seed_means(self.log_alpha.exp() * (log_prob.detach() + self.target_entropy))
             self.step_optimizer("alpha", alpha_loss, batch)
         if self.updates % cfg.target_delay == 0:
             self.polyak("critic")
+
+    def diagnostics(self) -> dict[str, torch.Tensor]:
+        return {**super().diagnostics(), "temperature": self.log_alpha.detach().exp().flatten()}
 
     def extra_state(self) -> dict:
         return {"log_alpha": self.log_alpha.detach().clone()}

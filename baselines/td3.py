@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from plasticbench.baselines.learner import Learner, LearnerConfig, seed_mean
+from plasticbench.baselines.learner import Learner, LearnerConfig, seed_means
 from plasticbench.baselines.replay import Batch
 
 
@@ -49,11 +49,11 @@ class TD3(Learner):
             next_q = torch.min(*self.networks["critic_target"](batch.next_obs, next_action, head))
             target = cfg.reward_scale * batch.reward + cfg.gamma * (1 - batch.done) * next_q
         q1, q2 = self.networks["critic"](batch.obs, batch.action, head)
-        self.step_optimizer("critic", seed_mean((q1 - target) ** 2) + seed_mean((q2 - target) ** 2), batch)
+        self.step_optimizer("critic", seed_means((q1 - target) ** 2) + seed_means((q2 - target) ** 2), batch)
 
         if self.updates % cfg.policy_delay == 0:
             q1_pi, _ = self.networks["critic"](batch.obs, self.deterministic("actor", batch.obs, head), head)
-            self.step_optimizer("actor", -seed_mean(q1_pi), batch)
+            self.step_optimizer("actor", -seed_means(q1_pi), batch)
         if self.updates % cfg.target_delay == 0:
             self.polyak("critic")
             self.polyak("actor")

@@ -2,6 +2,10 @@
 
 Arguments are Hydra-style `key=value` overrides. Every name and combination is checked before
 any work starts; a bad one exits with status 2 and a message listing the allowed values.
+
+Exit status: 0 done; 1 an unexpected error, or a suite with failed or missing cells (listed, with
+the command that reruns each); 2 bad input; 3 done, but some seeds diverged (named in the summary
+line; they are frozen, recorded and scored as failures, benchmark/reporting/scores.py).
 """
 from __future__ import annotations
 
@@ -11,12 +15,17 @@ from typing import Callable, Sequence
 
 USAGE = """usage:
   plasticbench list methods|learners|suites
-  plasticbench run method=NAME learner=NAME suite=NAME scale=smoke|short|paper seeds=N [results_dir=PATH] [device=cpu|cuda] [method.PARAM=VALUE ...]
+  plasticbench run method=NAME learner=NAME suite=NAME scale=smoke|short|paper seeds=N [results_dir=PATH] [device=cpu|cuda] [dry_run=true] [method.PARAM=VALUE ...]
+  plasticbench run method=random suite=NAME scale=smoke|short|paper seeds=N   (the uniform-random policy's returns, R_random)
   plasticbench suite scale=smoke|short|paper [suites=a,b] [methods=a,b] [learners=a,b] [results_dir=PATH] [seeds=N] [dry_run=true] [hydra/launcher=joblib|submitit_local|submitit_slurm|ray] [hydra.launcher.KEY=VALUE ...]
   plasticbench leaderboard [results_dir=PATH] [output=PATH] [figures=PATH] [draw=true|false] [jobs=N]
+  plasticbench status scale=smoke|short|paper [suites=a,b] [methods=a,b] [learners=a,b] [results_dir=PATH] [stalled_after=SECONDS]
   plasticbench perf learner=sac seeds=1,8 [vs=sb3] [steps=N] [device=cpu|cuda] [env=HalfCheetah-v5]
   plasticbench new-method NAME
   plasticbench dataset collect env=hopper kind=random|medium|expert|medium-replay|medium-expert [steps=N] [train_steps=N] [seed=N] [output=PATH]"""
+
+
+EXIT_FAILED, EXIT_USAGE, EXIT_DIVERGED = 1, 2, 3
 
 
 class UsageError(ValueError):
@@ -59,18 +68,28 @@ def cmd_list(args: Sequence[str]) -> None:
         raise UsageError(f"list what? got {what!r}; allowed: methods, learners, suites")
 
 
-def cmd_run(args: Sequence[str]) -> None:
-    from plasticbench.benchmark.config import load_run_config
-    from plasticbench.benchmark.runner import run
+def cmd_run(args: Sequence[str]) -> int:
+    from plasticbench.benchmark.memory_plan import plan_run
+    from plasticbench.benchmark.suite import execute, load_cell
 
-    config = load_run_config(list(args))
-    record = run(config)
-    print(f"run {record['run_id']}: scores per seed {record['scores']} ({record['normalization']['kind']}); "
+    dry = [a.partition("=")[2] for a in args if a.partition("=")[0] == "dry_run"]
+    config = load_cell([a for a in args if a.partition("=")[0] != "dry_run"])
+    if dry and _bool("dry_run", dry[-1]):
+        print(_plan_line(config, plan_run))
+        return 0
+    record = execute(config)
+    diverged = record.get("diverged") or {}
+    note = "; diverged seeds: " + ", ".join(f"{seed} at env step {step}" for seed, step in diverged.items()) \
+        + " (frozen there, scored as failures)" if diverged else ""
+    print(f"run {record['run_id']}: scores per seed {record['scores']} ({record['normalization']['kind']}){note}; "
           f"record in {Path(config.results_dir) / 'runs' / record['run_id']}")
+    return EXIT_DIVERGED if diverged else 0
 
 
-def cmd_suite(args: Sequence[str]) -> None:
-    from plasticbench.benchmark.suite import describe, grid, launch, plan
+def cmd_suite(args: Sequence[str]) -> int:
+    from plasticbench.benchmark.failures import closing_summary
+    from plasticbench.benchmark.memory_plan import plan_run
+    from plasticbench.benchmark.suite import describe, grid, launch, outcomes, plan
 
     grid_keys = {"scale", "suites", "methods", "learners", "dry_run"}
     options = {k: v for k, v in (a.partition("=")[::2] for a in args) if k in grid_keys}
@@ -79,12 +98,45 @@ def cmd_suite(args: Sequence[str]) -> None:
     extra = [a for a in args if a.partition("=")[0] not in grid_keys and a not in launcher]
     if "scale" not in options:
         raise UsageError("suite needs scale=smoke|short|paper")
+    dry_run = _bool("dry_run", options.get("dry_run", "false"))
     the_plan = plan(grid(options["scale"], _csv(options.get("suites")), _csv(options.get("methods")),
                          _csv(options.get("learners")), extra))
     print(describe(the_plan, options["scale"]), flush=True)
-    if options.get("dry_run", "false").lower() != "true":
-        finished = launch(the_plan, launcher)
-        print(f"suite done: {finished} of {len(the_plan.todo)} planned runs recorded")
+    if dry_run:
+        # free memory is this machine's; each run re-checks on the node it runs on (Run refuses it there)
+        for config in the_plan.todo:
+            print(f"  {_plan_line(config, plan_run)}")
+        return 0
+    launch(the_plan, launcher)
+    cells = outcomes(the_plan)
+    print(closing_summary(cells))
+    if any(c.status != "recorded" for c in cells):
+        return EXIT_FAILED
+    return EXIT_DIVERGED if any(c.diverged for c in cells) else 0
+
+
+def cmd_status(args: Sequence[str]) -> None:
+    from plasticbench.benchmark.grid_status import status_table
+    from plasticbench.benchmark.suite import grid, plan
+
+    grid_keys = {"scale", "suites", "methods", "learners", "stalled_after"}
+    options = {k: v for k, v in (a.partition("=")[::2] for a in args) if k in grid_keys}
+    extra = [a for a in args if a.partition("=")[0] not in grid_keys]
+    if "scale" not in options:
+        raise UsageError("status needs scale=smoke|short|paper (and the same selection as the suite it watches)")
+    stalled_after = _positive_int("stalled_after", options.get("stalled_after", "900"))
+    the_plan = plan(grid(options["scale"], _csv(options.get("suites")), _csv(options.get("methods")),
+                         _csv(options.get("learners")), extra))
+    print(status_table([*the_plan.done, *the_plan.todo], stalled_after))
+
+
+def _plan_line(config, plan_run) -> str:
+    """The memory plan of a run; the random measurement trains nothing and holds no replay."""
+    from plasticbench.benchmark.random_policy import RandomRunConfig
+
+    if isinstance(config, RandomRunConfig):
+        return f"{config.run_id} random/{config.suite}: evaluation only, no replay"
+    return plan_run(config).line()
 
 
 def _bool(key: str, value: str) -> bool:
@@ -147,8 +199,8 @@ def cmd_dataset(args: Sequence[str]) -> None:
     print(f"wrote {path}")
 
 
-COMMANDS: dict[str, Callable[[Sequence[str]], None]] = {
-    "list": cmd_list, "run": cmd_run, "suite": cmd_suite, "leaderboard": cmd_leaderboard,
+COMMANDS: dict[str, Callable[[Sequence[str]], int | None]] = {
+    "list": cmd_list, "run": cmd_run, "suite": cmd_suite, "status": cmd_status, "leaderboard": cmd_leaderboard,
     "perf": cmd_perf, "new-method": cmd_new_method, "dataset": cmd_dataset,
 }
 
@@ -156,6 +208,8 @@ COMMANDS: dict[str, Callable[[Sequence[str]], None]] = {
 def main(argv: Sequence[str] | None = None) -> int:
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
+
+    from plasticbench.benchmark.config_checks import explain
 
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help", "help"):
@@ -166,11 +220,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: unknown command {argv[0]!r}; allowed: {', '.join(COMMANDS)}\n{USAGE}", file=sys.stderr)
         return 2
     try:
-        command(argv[1:])
+        return command(argv[1:]) or 0
     except (ValueError, HydraException, OmegaConfBaseException) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    return 0
+        print(f"error: {explain(error)}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

@@ -20,6 +20,8 @@ from hydra.core.global_hydra import GlobalHydra
 from omegaconf import MISSING, OmegaConf
 
 from plasticbench.benchmark import registry
+from plasticbench.benchmark.live import parse_loggers
+from plasticbench.benchmark.config_checks import check_device, check_numbers, check_scale, seed_list
 from plasticbench.envs.catalog import get_scenario, scenario_names
 from plasticbench.envs.offline import all_suite_names, checked_scenario
 from plasticbench.envs.task import Scenario, Task
@@ -36,7 +38,8 @@ class ScaleConfig:
     eval_every: int = MISSING
     eval_episodes: int = MISSING
     episode_length: int | None = None
-    learning_starts: int = MISSING
+    learning_starts: int = MISSING  # transitions in the task's buffer before the first gradient step
+    random_steps: int | None = None  # first-task env steps acting uniformly at random; None: until learning_starts
     checkpoint_every: int = MISSING
     seeds: int = MISSING
     steps_per_task: int | None = None  # overrides every task's budget at this scale (a quick look, a test)
@@ -53,6 +56,7 @@ class RunSchema:
     results_dir: str = "results"
     device: str = "cpu"
     dataset: Any = None  # offline suites: a D4RL-layout file instead of the dataset folder's (envs/offline.py)
+    logger: Any = "none"
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,7 @@ class RunConfig:
     seeds: tuple[int, ...]
     results_dir: str = "results"
     device: str = "cpu"
+    loggers: tuple[str, ...] = ()  # live logging backends: where curves go while training, not what the run is
     scenario: Scenario = field(default=None, compare=False, repr=False)
 
     def budget(self, task: Task) -> int:
@@ -75,9 +80,12 @@ class RunConfig:
         return self.scale.steps_per_task or task.budget(self.scale.name)
 
     def identity(self) -> dict:
-        """The resolved configuration that names the run (results_dir and device excluded)."""
+        """The resolved configuration that names the run (results_dir, device and loggers excluded)."""
+        learner_config = dataclasses.asdict(self.learner_config)
+        if learner_config.get("replay_dtype") == "float32":
+            del learner_config["replay_dtype"]  # exact storage: the runs named before the option existed, unchanged
         identity = {"harness_version": HARNESS_VERSION, "method": self.method, "method_config": dataclasses.asdict(self.method_config),
-                    "learner": self.learner, "learner_config": dataclasses.asdict(self.learner_config), "suite": self.suite,
+                    "learner": self.learner, "learner_config": learner_config, "suite": self.suite,
                     "scale": dataclasses.asdict(self.scale), "seeds": list(self.seeds)}
         if self.scenario is not None and self.scenario.offline_data is not None:
             identity["dataset_sha256"] = self.scenario.offline_data.sha256  # the data, wherever the file lies
@@ -113,6 +121,10 @@ def register_configs() -> None:
         store.store(group="suite", name=name, node={"name": name})
 
 
+def scale_names() -> list[str]:
+    return sorted(p.stem for p in (CONF_DIR / "scale").glob("*.yaml"))
+
+
 def _value(overrides: Sequence[str], key: str) -> str | None:
     values = [o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0].lstrip("+~") == key]
     return values[-1] if values else None
@@ -126,21 +138,25 @@ def _check_group_choice(group: str, value: str | None, allowed: list[str]) -> No
 def scenario_overrides(overrides: Sequence[str]) -> list[str]:
     """The scenario's and the scale's own hyperparameters, as overrides placed before the user's.
 
-    A scenario carries its paper's settings (e.g. Rewire's per-scenario SAC); a scale may shrink
-    the learner (smoke proves the pipeline in seconds, not the numbers). Order: scenario, scale,
-    then the user's overrides, so anything set explicitly on the command line wins.
+    A scenario carries its paper's settings (e.g. Rewire's per-scenario SAC and schedule); a scale may
+    shrink the learner (smoke proves the pipeline in seconds, not the numbers); a scenario may set a
+    scale's schedule (Rewire's 12,800-transition warm-up at paper scale). Order: scenario, scale, the
+    scenario's scale settings, then the user's overrides, so anything set on the command line wins.
     """
     suite = _value(overrides, "suite") or "halfcheetah"
     method, learner = _value(overrides, "method") or "ft1", _value(overrides, "learner") or "sac"
-    extra = []
+    extra, scenario = [], None
     if suite not in all_suite_names():  # offline suites carry no paper overrides (their file may come from `dataset=`)
         scenario = get_scenario(suite)
         extra += [f"learner.{k}={_hydra_literal(v)}" for k, v in scenario.learner_overrides.get(learner, {}).items()]
         extra += [f"method.{k}={_hydra_literal(v)}" for k, v in scenario.method_overrides.get(method, {}).items()]
-    scale_file = CONF_DIR / "scale" / f"{_value(overrides, 'scale') or 'smoke'}.yaml"
+    scale = _value(overrides, "scale") or "smoke"
+    scale_file = CONF_DIR / "scale" / f"{scale}.yaml"
     if scale_file.is_file():
         learner_sizes = OmegaConf.to_container(OmegaConf.load(scale_file)).get("learner_overrides") or {}
         extra += [f"learner.{k}={_hydra_literal(v)}" for k, v in learner_sizes.items()]
+    if scenario is not None:
+        extra += [f"scale.{k}={_hydra_literal(v)}" for k, v in scenario.scale_overrides.get(scale, {}).items()]
     return extra
 
 
@@ -156,23 +172,11 @@ def compose_config(overrides: Sequence[str]) -> Any:
     _check_group_choice("learner", _value(overrides, "learner"), registry.learner_names())
     offline = all_suite_names() if _value(overrides, "dataset") not in (None, "null") else []
     _check_group_choice("suite", _value(overrides, "suite"), sorted({*scenario_names(), *offline}))
+    _check_group_choice("scale", _value(overrides, "scale"), scale_names())
     register_configs()
     GlobalHydra.instance().clear()
     with initialize_config_module(config_module="plasticbench.benchmark.conf", version_base="1.3"):
         return compose(config_name="config", overrides=[*scenario_overrides(overrides), *overrides])
-
-
-def _seed_list(value: Any, default_count: int) -> tuple[int, ...]:
-    if value is None:
-        return tuple(range(default_count))
-    if isinstance(value, int) and not isinstance(value, bool):
-        if value < 1:
-            raise ValueError(f"seeds={value}: need at least one seed")
-        return tuple(range(value))
-    seeds = tuple(int(s) for s in value)
-    if not seeds or len(set(seeds)) != len(seeds):
-        raise ValueError(f"seeds={list(seeds)}: need a non-empty list of distinct integers")
-    return seeds
 
 
 def _dataclass_from(config_cls: type, values: dict, what: str) -> Any:
@@ -196,14 +200,17 @@ def resolve(cfg: Any) -> RunConfig:
     scenario = checked_scenario(suite, dataset) if suite in all_suite_names() else get_scenario(suite)
     registry.check_compatible(method_cls, learner_name, scenario.setting, scenario.name)
     device = data["device"]
-    if device not in ("cpu", "cuda") and not str(device).startswith("cuda:"):
-        raise ValueError(f"device={device!r}; allowed: cpu, cuda, cuda:N")
+    check_device(device)
+    check_scale(data["scale"])
     scale = _dataclass_from(ScaleConfig, data["scale"], "scale")
+    method_config = _dataclass_from(method_cls.Config, data["method"], f"method {method_name!r}")
+    learner_config = _dataclass_from(learner_cls.Config, data["learner"], f"learner {learner_name!r}")
+    check_numbers(method_config, "method")
+    check_numbers(learner_config, "learner")
     return RunConfig(
-        method=method_name, method_config=_dataclass_from(method_cls.Config, data["method"], f"method {method_name!r}"),
-        learner=learner_name, learner_config=_dataclass_from(learner_cls.Config, data["learner"], f"learner {learner_name!r}"),
-        suite=scenario.name, scale=scale, seeds=_seed_list(data["seeds"], scale.seeds),
-        results_dir=str(data["results_dir"]), device=device, scenario=scenario)
+        method=method_name, method_config=method_config, learner=learner_name, learner_config=learner_config,
+        suite=scenario.name, scale=scale, seeds=seed_list(data["seeds"], scale.seeds),
+        results_dir=str(data["results_dir"]), device=device, loggers=parse_loggers(data["logger"]), scenario=scenario)
 
 
 def load_run_config(overrides: Sequence[str]) -> RunConfig:

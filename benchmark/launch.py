@@ -3,7 +3,8 @@
 Scheduling is Hydra's: `plasticbench suite` starts this app as a multirun over `cell=range(0,N)`
 and `hydra/launcher=...` picks the engine (joblib locally, submitit for SLURM or its local
 executor, Ray). A cell is the list of run overrides the planner wrote to the plan file; the job
-resolves it with `load_run_config` (so the run_id is exactly the planner's) and calls `run`.
+resolves it with `load_cell` (so the run_id is exactly the planner's) and runs it (`execute`: a
+training run, or the random policy's measurement).
 
 Preemption: hydra-submitit-launcher's callable is checkpointable (its `checkpoint()` returns a
 resubmission of itself), and a run resumes from its own `checkpoint.pt`, so a requeued job simply
@@ -31,23 +32,25 @@ def read_plan(path: str | Path) -> list[list[str]]:
 
 
 def run_cell(overrides: list[str]) -> str:
-    """Resolve and run one cell; returns its run_id.
+    """Resolve and run one cell; returns its run_id. A cell that raises leaves its failure file
+    and returns normally, so the engine goes on with the other cells (benchmark/failures.py).
 
     `load_run_config` composes with Hydra's compose API, which needs the global Hydra slot that
     this very application occupies: keep the application's and put it back afterwards.
     """
-    from plasticbench.benchmark.config import load_run_config
-    from plasticbench.benchmark.runner import run
+    from plasticbench.benchmark.failures import run_cell_safely
+    from plasticbench.benchmark.suite import load_cell
 
     holder = GlobalHydra.instance()
     saved = holder.hydra
     try:
-        config = load_run_config(overrides)
+        config = load_cell(overrides)
     finally:
         holder.clear()
         if saved is not None:
             holder.initialize(saved)
-    return run(config, progress=False)["run_id"]
+    run_cell_safely(config, overrides)
+    return config.run_id
 
 
 def _cores() -> int:

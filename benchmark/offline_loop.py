@@ -2,7 +2,9 @@
 
 The learner never meets an environment while it trains (evaluation alone rolls out, on fresh
 evaluation environments); `learning_starts` does not apply, since the whole dataset is there from
-the first step. The dataset is attached when the run is built, before any checkpoint is restored,
+the first step, and `updates_per_step` does not either: an offline budget is counted in gradient
+steps, one per step of the loop (the learner's `clock`, which dates a diverged seed, is the same
+count). The dataset is attached when the run is built, before any checkpoint is restored,
 so a resumed run trains on the same (re-read and re-checked) rows.
 """
 from __future__ import annotations

@@ -1,12 +1,22 @@
-"""Assemble a run's record: raw curves, per-seed scores, continual metrics, model size, provenance.
+"""Assemble a run's record: raw curves, the task x task matrix, per-seed scores, continual metrics, model size, provenance.
 
 Raw returns are always stored (metrics-benchmark.md §8) so every aggregate can be recomputed.
-Scores are normalized when a reference exists (metrics-continual.md): the task's published
-reference at this scale, else the SAC-N record of the same learner, scenario and scale in the
-same results directory (scenarios.md §1.6 PROPOSAL: SAC-N's mean final return per task) when it
-is positive on every task, else left raw. The record says which in `normalization`; forward transfer needs the SAC-N curves and
-is null without them. Offline suites score D4RL's normalized return (`d4rl`, a fraction) and carry a
-`dataset` block (source, path, content hash, the dataset's own policy return).
+Scores follow benchmark/reporting/scores.py, the leaderboard's own rule, applied to the records
+already in the results directory: (R - R_random) / (R_reference - R_random), with R_random from
+the `random` record of the suite and scale, R_reference the published expert return the record
+carries, or SAC-N's (continual) / ft1's (single-task without a published constant) records; a
+reference that does not beat random by a clear margin leaves the run raw ("reference not
+learned"). The suite measures those references first (benchmark/suite.py `phases`).
+
+Forward transfer (metrics-continual.md, Continual World) compares each task's area under its
+normalized curve with that of a from-scratch single-task run of the same learner and scale: the
+`scratch` record (methods/scratch.py: fresh networks, buffer, optimizers and temperature at every
+task), never SAC-N inside the continual run, whose critic carries over (continual-baselines.md §6).
+It is null without a scratch record or a learned reference.
+Offline suites keep their own score (scores.py: a family outside RETURN_FAMILIES keeps the record's
+value): D4RL's normalized return (`d4rl`, a fraction, `d4rl_score`), with a `dataset` block (source,
+path, content hash, the dataset's own policy return). They need no `random` record: D4RL's REF_MIN is
+already the random policy's return, published beside REF_MAX.
 """
 from __future__ import annotations
 
@@ -24,14 +34,15 @@ from plasticbench.benchmark.config import RunConfig
 from plasticbench.benchmark.metrics.continual import continual_summary, model_size
 from plasticbench.benchmark.metrics.plasticity import FINAL_DORMANT_TAU
 from plasticbench.benchmark.reporting.record_loading import SCHEMA_VERSION
-from plasticbench.benchmark.reporting.scores import d4rl_fraction, usable_reference
+from plasticbench.benchmark.reporting.scores import (FAILURE_SCORE, RANDOM_METHOD, REFERENCE_METHOD, Normalized, TaskReference,
+                                                     d4rl_fraction, normalize, normalize_returns, references, task_reference)
 from plasticbench.benchmark.store import find_records
 from plasticbench.envs.offline import dataset_record
 
 if TYPE_CHECKING:
     from plasticbench.benchmark.runner import RunState
 
-REFERENCE_METHOD = "sac_n"
+SCRATCH_METHOD = "scratch"  # the from-scratch single-task reference of forward transfer
 PACKAGES = ("plasticbench", "torch", "numpy", "gymnasium", "mujoco", "hydra-core", "rliable")
 
 
@@ -59,28 +70,60 @@ def task_bounds(config: RunConfig) -> list[tuple[int, int]]:
     return bounds
 
 
-def find_reference(config: RunConfig) -> tuple[np.ndarray | None, dict]:
-    """Reference returns [N] and a description of where they came from."""
-    tasks, scale = config.scenario.tasks, config.scale.name
-    if all(scale in t.reference_scores for t in tasks):
-        return np.array([t.reference_scores[scale] for t in tasks]), {"kind": "reference", "source": "published"}
-    if config.scenario.setting == "continual" and config.method != REFERENCE_METHOD:
-        for ref in find_records(config.results_dir, method=REFERENCE_METHOD, learner=config.learner,
-                                suite=config.suite, scale=scale):
-            returns = np.mean(np.array(ref["final_returns"]), axis=0)
-            if usable_reference(returns):
-                return returns, {"kind": "reference", "source": f"sac_n:{ref['run_id']}"}
-    return None, {"kind": "raw", "source": None}
+def published_returns(scenario, scale) -> list[float] | None:
+    """[N] published expert returns under this scale's episode cap, or None unless every task has one.
 
+    The constants are for EXPERT_EPISODE_STEPS-step episodes; under a shorter cap (smoke) they are
+    prorated by steps, since a locomotion expert's reward per step is about constant once moving.
+    An approximation that only the smoke scale uses; short and paper evaluate full episodes.
+    """
+    from plasticbench.envs.task import EXPERT_EPISODE_STEPS
 
-def _reference_curves(config: RunConfig, source: str | None, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    if not source or not source.startswith("sac_n:"):
+    if not all(t.expert_return is not None for t in scenario.tasks):
         return None
-    for ref in find_records(config.results_dir, run_id=source.split(":", 1)[1]):
-        curves = returns_matrix(ref["curves"]["returns"], len(ref["seeds"])) / reference
+    cap = scale.episode_length
+    factor = min(cap, EXPERT_EPISODE_STEPS) / EXPERT_EPISODE_STEPS if cap else 1.0
+    return [float(t.expert_return) * factor for t in scenario.tasks]
+
+
+def score_record(config: RunConfig, final: np.ndarray, diverged: dict[str, int]) -> tuple[Normalized, TaskReference | None, dict]:
+    """Per-seed scores (FAILURE_SCORE for a diverged seed), the per-task reference, and the record's
+    `normalization` field."""
+    scenario = config.scenario
+    own = {"method": config.method, "learner": config.learner, "suite": config.suite, "scale": config.scale.name,
+           "setting": scenario.setting, "family": scenario.family, "final_returns": final.tolist(),
+           "seeds": list(config.seeds), "diverged": diverged,
+           "normalization": {"kind": "raw", "published_returns": published_returns(scenario, config.scale)}}
+    others = find_records(config.results_dir, suite=config.suite, scale=config.scale.name)
+    refs = references([*others, own])
+    ref = task_reference(own, refs)
+    used = {RANDOM_METHOD, REFERENCE_METHOD.get(scenario.setting)}
+    described = {"kind": "raw", "source": None, "published_returns": own["normalization"]["published_returns"],
+             "random_returns": None if ref is None else ref.random.tolist(),
+             "reference_returns": None if ref is None else ref.reference.tolist(),
+             "reference_runs": sorted(r["run_id"] for r in others if r.get("method") in used
+                                      and r.get("learner") in (config.learner, "none"))}
+    norm = normalize(own, refs)
+    described["kind"], described["source"] = norm.kind, None if ref is None else ref.kind
+    return norm, ref, described
+
+
+def d4rl_score(raw: np.ndarray, ref_min: float, ref_max: float, failed: list[bool]) -> tuple[np.ndarray, Normalized, dict]:
+    """Offline suites' own score (scenarios.md §4.2): the normalized curves [S, E, N], per-seed scores
+    (mean final over tasks; a diverged seed scores FAILURE_SCORE as everywhere) and `normalization`."""
+    perf = d4rl_fraction(raw, ref_min, ref_max)
+    scores = np.where(failed, FAILURE_SCORE, perf[:, -1, :].mean(axis=1))
+    return perf, Normalized(scores, "d4rl", True), {"kind": "d4rl", "source": "d4rl_infos", "ref_min": ref_min, "ref_max": ref_max}
+
+
+def _scratch_curves(config: RunConfig, ref: TaskReference) -> tuple[np.ndarray, np.ndarray, list] | None:
+    """(normalized seed-mean curves [E, N], steps [E], task bounds) of the scratch record, if any."""
+    for scratch in find_records(config.results_dir, method=SCRATCH_METHOD, learner=config.learner,
+                                suite=config.suite, scale=config.scale.name):
+        curves = normalize_returns(returns_matrix(scratch["curves"]["returns"], len(scratch["seeds"])), ref)
         with warnings.catch_warnings():  # unseen tasks are NaN for every seed: their mean stays NaN
             warnings.simplefilter("ignore", RuntimeWarning)
-            return np.nanmean(curves, axis=0), np.array(ref["curves"]["steps"])
+            return np.nanmean(curves, axis=0), np.array(scratch["curves"]["steps"]), [tuple(b) for b in scratch["task_bounds"]]
     return None
 
 
@@ -118,20 +161,36 @@ def final_dormant_ratio(snapshots: list[dict[str, list[float]]], num_seeds: int)
     return [_clean(v) for v in snapshots[-1][f"dormant_ratio_tau{FINAL_DORMANT_TAU:g}"]]
 
 
+def task_matrix(state: "RunState", num_tasks: int) -> list[list[list[float]]]:
+    """[N][N][S]: row k = return on every task j of the scenario after task k's end (seen or not)."""
+    return [[state.task_matrix[k][j] for j in range(num_tasks)] for k in range(num_tasks)]
+
+
+def rollout_tally(steps: dict, num_tasks: int, num_seeds: int) -> dict[str, list[list[int]]]:
+    """Env steps the method's hooks played through `ctx.rollout`: {"charged", "uncharged"} -> [N][S]
+    (charged ones are part of the task's budget, uncharged ones come on top of it)."""
+    empty = {"charged": [0] * num_seeds, "uncharged": [0] * num_seeds}
+    rows = [steps.get(t, steps.get(str(t), empty)) for t in range(num_tasks)]
+    return {kind: [list(row[kind]) for row in rows] for kind in ("charged", "uncharged")}
+
+
 def build_record(config: RunConfig, state: "RunState", one_policy_params: int, critic_params: int) -> dict[str, Any]:
-    S = len(config.seeds)
+    S, N = len(config.seeds), len(config.scenario.tasks)
     raw = returns_matrix(state.eval_returns, S)  # [S, E, N]
-    reference, normalization = find_reference(config)
-    perf = raw / reference if reference is not None else raw
-    data, offline = config.scenario.offline_data, {}
-    if data is not None:  # offline: D4RL's normalized score (scenarios.md §4.2), the dataset beside it
-        perf, normalization = d4rl_fraction(raw, data.ref_min, data.ref_max), {"kind": "d4rl", "source": "d4rl_infos",
-                                                                           "ref_min": data.ref_min, "ref_max": data.ref_max}
-        offline = {"dataset": dataset_record(data, config.scenario.obs_dim, config.scenario.act_dim)}
-    ref_curves = _reference_curves(config, normalization["source"], reference) if reference is not None else None
-    bounds, steps = task_bounds(config), np.array(state.eval_steps)
-    summaries = [continual_summary(perf[s], steps, bounds, *(ref_curves or (None, None))) for s in range(S)]
     final = raw[:, -1, :]
+    diverged = {str(seed): step for seed, step in sorted(state.diverged.items())}
+    failed = [str(seed) in diverged for seed in config.seeds]
+    data, offline = config.scenario.offline_data, {}
+    if data is not None:
+        perf, norm, normalization = d4rl_score(raw, data.ref_min, data.ref_max, failed)
+        offline, scratch = {"dataset": dataset_record(data, config.scenario.obs_dim, config.scenario.act_dim)}, None
+    else:
+        norm, ref, normalization = score_record(config, final, diverged)
+        learned = ref is not None and ref.learned
+        perf = normalize_returns(raw, ref) if learned else raw
+        scratch = _scratch_curves(config, ref) if learned and config.method != SCRATCH_METHOD else None
+    bounds, steps = task_bounds(config), np.array(state.eval_steps)
+    summaries = [continual_summary(perf[s], steps, bounds, *(scratch or (None, None, None))) for s in range(S)]
     return {
         "schema_version": SCHEMA_VERSION,
         "run_id": config.run_id,
@@ -142,17 +201,21 @@ def build_record(config: RunConfig, state: "RunState", one_policy_params: int, c
         "tasks": [t.name for t in config.scenario.tasks],
         "task_bounds": bounds,
         "curves": {"steps": state.eval_steps, "returns": state.eval_returns},
-        "task_end_returns": [state.task_end_returns[i] for i in range(len(config.scenario.tasks))],
+        "task_end_returns": [state.task_end_returns[i] for i in range(N)],
+        "task_matrix": task_matrix(state, N),
         "final_returns": final.tolist(),
-        "scores": [_clean(s["average_performance"]) for s in summaries],
-        "normalization": {**normalization, "reference_returns": None if reference is None else reference.tolist()},
-        "metrics": {**{key: [_clean(s[key]) for s in summaries] for key in ("average_performance", "forgetting", "forward_transfer")},
-                    "final_dormant_ratio": final_dormant_ratio(state.plasticity, S)},
+        "scores": [_clean(s) for s in norm.scores],
+        "diverged": diverged,
+        "normalization": normalization,
+        "metrics": {**{key: [None if bad else _clean(s[key]) for s, bad in zip(summaries, failed)]
+                       for key in ("average_performance", "forgetting", "forward_transfer")},
+                    "final_dormant_ratio": [None if bad else v for v, bad in zip(final_dormant_ratio(state.plasticity, S), failed)]},
         "plasticity": plasticity_curves(state.eval_steps, state.plasticity),
         "model_size": {"actor": model_size(state.max_model_size, one_policy_params),
                        "actor_params": state.max_model_size, "one_policy_params": one_policy_params,
                        "critic_params": critic_params},
         **offline,
+        "rollout_steps": rollout_tally(state.rollout_steps, len(config.scenario.tasks), S),
         "wall_time_s": round(state.wall_time_s, 3),
         **provenance(),
     }

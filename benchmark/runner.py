@@ -1,29 +1,34 @@
 """The run loop: tasks in order; collect with S seeds, update, evaluate, checkpoint, record.
 
 for each task: learner.start_task -> method.on_task_start -> (act, step, store, update)*budget
-(offline: update*budget on the dataset, benchmark/offline_loop.py),
-evaluating every task seen so far every `eval_every` steps and at the task's end ->
-method.on_task_end -> checkpoint. The loop's whole state (learner, method, environments, curves,
+(offline: one gradient step on the dataset per step of the budget, benchmark/offline_loop.py),
+evaluating every task seen so far every `eval_every` steps -> method.on_task_end -> evaluating
+every task of the scenario, seen or not (one row of the task x task matrix; continual-baselines.md
+§1, [RN] run.py) -> checkpoint. The loop's whole state (learner, method, environments, curves,
 position) is checkpointed every `checkpoint_every` steps and at every task end, so a killed run
 resumes where it stopped and finishes with the same numbers it would have had uninterrupted.
 """
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import torch
-
 from tqdm.auto import tqdm
 
 from plasticbench.baselines.learner import Learner
 from plasticbench.benchmark import registry
 from plasticbench.benchmark.config import RunConfig
+from plasticbench.benchmark.live.run_scalars import LiveRun
+from plasticbench.benchmark.failures import one_line
+from plasticbench.benchmark.memory_plan import plan_run, replay_capacity, require_fit
 from plasticbench.benchmark.metrics.plasticity import plasticity_snapshot, probe_batch
 from plasticbench.benchmark.offline_loop import DatasetUpdates, attach_dataset
 from plasticbench.benchmark.record import build_record, task_bounds
+from plasticbench.benchmark.rollouts import Rollouts
 from plasticbench.benchmark.store import RunStore
 from plasticbench.envs.evaluation import evaluate_policy
 from plasticbench.envs.task import Task
@@ -42,10 +47,20 @@ class RunState:
     eval_steps: list[int] = field(default_factory=list)  # global env step of each evaluation
     eval_returns: list[list[list[float] | None]] = field(default_factory=list)  # [E][N] -> [S] or None (unseen)
     task_end_returns: dict[int, list[float]] = field(default_factory=dict)  # task -> [S] at the end of its training
+    task_matrix: dict[int, list[list[float]]] = field(default_factory=dict)  # task k -> [N][S] on every task after k's end
     plasticity: list[dict[str, list[float]]] = field(default_factory=list)  # [E]: metric -> [S] (metrics-plasticity.md)
     max_model_size: int = 0
+    diverged: dict[int, int] = field(default_factory=dict)  # seed -> env step it diverged at, read at evaluations
+    rollout_steps: dict[int, dict[str, list[int]]] = field(default_factory=dict)  # task -> charged/uncharged -> [S]
     wall_time_s: float = 0.0
     env: dict | None = None
+
+
+def updates_due(step: int, updates_per_step: float) -> int:
+    """Gradient steps after the task's env step number `step` (0-based) at the update-to-data ratio:
+    floor((step + 1) * r) - floor(step * r), so any `step` steps make floor(step * r) updates in all
+    (r = 0.5: one every second step, [RN]'s 64 per 128 transitions) and a resumed run makes the same."""
+    return math.floor((step + 1) * updates_per_step + 1e-9) - math.floor(step * updates_per_step + 1e-9)
 
 
 def build(config: RunConfig) -> tuple[Learner, Method]:
@@ -53,26 +68,30 @@ def build(config: RunConfig) -> tuple[Learner, Method]:
     method = method_cls(config.method_config)
     learner_cls = registry.get_learner(config.learner)
     scenario = config.scenario
-    # Buffers are emptied at every task start (continual-baselines.md §1), so no task can use
-    # more room than its own budget: cap the preallocation there.
-    # Offline, the dataset replaces the buffer (attach_dataset), so none is preallocated.
-    longest_task = 1 if scenario.offline_data else max(config.budget(t) for t in scenario.tasks)
-    learner_config = dataclasses.replace(config.learner_config, buffer_size=min(config.learner_config.buffer_size, longest_task))
+    learner_config = dataclasses.replace(config.learner_config, buffer_size=replay_capacity(config))
     learner = learner_cls(learner_config, scenario.obs_dim, scenario.act_dim, config.seeds, method,
                           num_tasks=len(scenario.tasks), device=config.device)
+    learner.rollouts = Rollouts(config.seeds, config.scale.episode_length, config.scale.eval_episodes, learner.device)
     if scenario.offline_data:
         attach_dataset(config, learner)
     return learner, method
 
 
 class EnvSteps:
-    """Online training: each step acts, steps the S environments, stores the transitions, updates once warm."""
+    """Online training: each step acts, steps the S environments, stores the transitions, updates once warm.
+
+    Uniform-random actions while the buffer holds fewer than `random_steps` transitions (default:
+    `learning_starts`; `random_warmup`, default on the first task only, switches them on); after
+    the warm-up, gradient steps at the learner's update-to-data ratio (`updates_per_step`):
+    `updates_due(step)` of them, counted from `first_step` (a resumed task's position).
+    """
 
     def __init__(self, learner: Learner, task: Task, episode_length: int | None, learning_starts: float,
-                 env_state: dict | None = None, random_warmup: bool | None = None) -> None:
-        """`random_warmup` (default: on the first task only) acts uniformly at random while warming up."""
-        self.learner, self.learning_starts = learner, learning_starts
+                 env_state: dict | None = None, random_warmup: bool | None = None, random_steps: float | None = None,
+                 first_step: int = 0) -> None:
+        self.learner, self.learning_starts, self.index = learner, learning_starts, first_step
         self.random_warmup = task.index == 0 if random_warmup is None else random_warmup
+        self.random_steps = learning_starts if random_steps is None else random_steps
         self.env = SeedVectorEnv(task, learner.seeds, episode_length, learner.device, seed_offset=task.index)
         if env_state is None:
             self.obs = self.env.reset()
@@ -84,12 +103,14 @@ class EnvSteps:
         """(observation acted on, action, result) of one step of the S environments."""
         learner, obs = self.learner, self.obs
         warming_up = learner.buffer.size < self.learning_starts
-        action = learner.random_action() if warming_up and self.random_warmup else learner.act(obs, explore=True)
+        uniform = self.random_warmup and learner.buffer.size < self.random_steps
+        action = learner.random_action() if uniform else learner.act(obs, explore=True)
         result = self.env.step(action)
         learner.observe(obs, action, result.reward, result.next_obs, result.terminated, result.truncated)
         if not warming_up:
-            learner.update()
-        self.obs = result.obs
+            for _ in range(updates_due(self.index, learner.config.updates_per_step)):
+                learner.update()
+        self.obs, self.index = result.obs, self.index + 1
         return obs, action, result
 
     def state_dict(self) -> dict:
@@ -99,8 +120,8 @@ class EnvSteps:
         self.env.close()
 
 
-def evaluate_seen_tasks(config: RunConfig, learner: Learner, method: Method, upto: int) -> list[list[float] | None]:
-    """Deterministic returns [S] on tasks 0..upto (unseen tasks None), each with the weights that answer for it."""
+def evaluate_tasks(config: RunConfig, learner: Learner, method: Method, upto: int) -> list[list[float] | None]:
+    """Deterministic returns [S] on tasks 0..upto (the others None), each with the weights that answer for it."""
     tasks = config.scenario.tasks
     returns: list[list[float] | None] = [None] * len(tasks)
     for task in tasks[: upto + 1]:
@@ -119,16 +140,20 @@ class Run:
     def __init__(self, config: RunConfig, progress: bool = True) -> None:
         self.config, self.progress = config, progress
         self.store = RunStore(config.results_dir, config.run_id)
+        if not self.store.has_record():
+            require_fit(plan_run(config), config)  # refuse an oversized replay before allocating it
         self.learner, self.method = build(config)
         self.state = RunState()
         self.one_policy_params = self.learner.reference_policy_params()
+        self.live = LiveRun(config, self.store.dir, config.scale.eval_every // 10) if config.loggers else None
 
     def execute(self) -> dict:
         if self.store.has_record():
             return self.store.load_record()
-        if self.store.has_checkpoint():
-            self._restore(self.store.load_checkpoint())
+        self._resume()
         tasks = self.config.scenario.tasks
+        for task in tasks:
+            self._reserved(task)
         bounds = task_bounds(self.config)
         total = bounds[-1][1]
         done = (bounds[self.state.task][0] if self.state.task < len(tasks) else total) + self.state.step_in_task
@@ -136,6 +161,8 @@ class Run:
                   unit="step", disable=not self.progress, leave=False) as bar:
             while self.state.task < len(tasks):
                 self._train_task(tasks[self.state.task], bar)
+        if self.live:
+            self.live.close()
         record = build_record(self.config, self.state, self.one_policy_params, self.learner.critic_params())
         record["method_summary"] = self.method.summary(self.learner)
         self.store.write_record(record)
@@ -143,18 +170,22 @@ class Run:
 
     def _train_task(self, task: Task, bar: tqdm) -> None:
         scale, state, learner = self.config.scale, self.state, self.learner
-        budget = self.config.budget(task)
+        reserved = self._reserved(task)
+        budget, task_start = self.config.budget(task) - reserved, task_bounds(self.config)[task.index][0]
         if state.step_in_task == 0:
             learner.start_task(task.index)
             self.method.on_task_start(learner, task)
         resume = state.env if state.step_in_task > 0 else None
         source = (DatasetUpdates(learner) if learner.offline
-                  else EnvSteps(learner, task, scale.episode_length, scale.learning_starts, resume))
+                  else EnvSteps(learner, task, scale.episode_length, scale.learning_starts, resume,
+                                random_steps=scale.random_steps, first_step=state.step_in_task))
         started = time.perf_counter()
         while state.step_in_task < budget:
             source.step()
             state.step_in_task += 1
             bar.update(1)
+            if self.live:
+                self.live.on_step(task_start + state.step_in_task, learner)
             if state.step_in_task % scale.eval_every == 0 and state.step_in_task < budget:
                 self._evaluate(task)
             if state.step_in_task % scale.checkpoint_every == 0 and state.step_in_task < budget:
@@ -164,28 +195,71 @@ class Run:
         # Consolidate, then evaluate: the task-end numbers are those of the agent that goes on to the
         # next task (PackNet's pruned and fine-tuned actor, as in the Rewire code), not of the one before.
         self.method.on_task_end(learner, task)
-        self._evaluate(task)
+        self._account_rollouts(task, reserved)
+        self._evaluate(task, every_task=True)
         state.max_model_size = max(state.max_model_size, self.method.model_size(learner))
         state.task_end_returns[task.index] = state.eval_returns[-1][task.index]
+        state.task_matrix[task.index] = state.eval_returns[-1]
         state.wall_time_s += time.perf_counter() - started
         state.task, state.step_in_task = state.task + 1, 0
         self._checkpoint(None)
         source.close()
 
-    def _evaluate(self, task: Task) -> None:
+    def _reserved(self, task: Task) -> int:
+        """Steps of `task`'s budget the method keeps for charged rollouts; checked for every task before any work."""
+        budget = self.config.budget(task)
+        reserved = self.method.reserved_steps(self.learner, task, budget)
+        if not 0 <= reserved < budget:
+            raise ValueError(f"method {self.config.method!r} reserved {reserved} rollout steps of task {task.index}'s "
+                             f"budget {budget}; allowed: 0 <= reserved < budget")
+        return reserved
+
+    def _account_rollouts(self, task: Task, reserved: int) -> None:
+        """Copy the task's rollout tally into the record; charged steps may not exceed what was reserved."""
+        tally = self.learner.rollout_steps.get(task.index)
+        if tally is None:
+            return
+        if max(tally["charged"]) > reserved:
+            raise RuntimeError(f"method {self.config.method!r} spent {max(tally['charged'])} charged rollout steps on "
+                               f"task {task.index} but reserved {reserved} (Method.reserved_steps)")
+        self.state.rollout_steps[task.index] = {kind: list(steps) for kind, steps in tally.items()}
+
+    def _evaluate(self, task: Task, every_task: bool = False) -> None:
+        """Evaluate the tasks seen so far (at a task's end: every task of the scenario) and probe."""
         task_start = task_bounds(self.config)[task.index][0]
+        upto = len(self.config.scenario.tasks) - 1 if every_task else task.index
         self.state.eval_steps.append(task_start + self.state.step_in_task)
-        self.state.eval_returns.append(evaluate_seen_tasks(self.config, self.learner, self.method, task.index))
+        self.state.diverged = self.learner.diverged()  # the one host read of the divergence flags
+        self.state.eval_returns.append(evaluate_tasks(self.config, self.learner, self.method, upto))
         self.method.on_evaluation(self.learner, task.index, self.state.eval_returns[-1][task.index])
         # Probe: a uniform sample of the current buffer from its own stream keyed by the evaluation's
         # index, so logging never moves the learner's RNG and a resumed run probes the same batch.
         probe = probe_batch(self.learner, draw=len(self.state.eval_steps) - 1)
         self.state.plasticity.append(plasticity_snapshot(self.learner, probe))
+        if self.live:
+            self.live.on_evaluation(self.state.eval_steps[-1], self.state.eval_returns[-1], self.state.plasticity[-1], task)
 
     def _checkpoint(self, env_state: dict | None) -> None:
         self.state.env = env_state
         self.store.save_checkpoint({"run_id": self.config.run_id, "state": asdict(self.state),
-                                    "learner": self.learner.state_dict(), "method": self.method.state_dict()})
+                                    "learner": self.learner.state_dict(replay=False), "method": self.method.state_dict()},
+                                   replay=self.learner.buffer)  # the replay incrementally: what was added since the last one
+        if self.live:
+            self.live.on_checkpoint()
+
+    def _resume(self) -> None:
+        """Restore the newest checkpoint that can be read and restored; set aside each one that
+        cannot (truncated, foreign, from incompatible code, a missing replay chunk) and start over
+        from a fresh build, so a damaged file never fails the run on every retry. No checkpoint
+        left: from scratch."""
+        for path in self.store.checkpoints():
+            try:
+                self._restore(self.store.load_checkpoint(path, replay=self.learner.buffer))
+                return
+            except Exception as error:  # whatever torch.load or a state dict raises on a damaged file
+                self.store.set_aside(path, one_line(error))
+                self.learner, self.method = build(self.config)
+                self.state = RunState()
 
     def _restore(self, checkpoint: dict[str, Any]) -> None:
         if checkpoint["run_id"] != self.config.run_id:

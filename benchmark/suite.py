@@ -1,7 +1,10 @@
 """The benchmark grid: every registered method x compatible learner x scenario at one scale.
 
 Compatibility comes from the registry's declarations, so a newly registered method joins the
-grid with no edit here. Runs whose record exists are skipped (their run_id is the hash of the
+grid with no edit here. Every scenario also gets its `random` cell: the uniform-random policy's
+returns, R_random of every score (benchmark/random_policy.py), measured first (`phases`); offline
+suites excepted, whose score is D4RL's own (R - REF_MIN) / (REF_MAX - REF_MIN) with REF_MIN the
+published random policy's return, so a measured one would be computed and never read. Runs whose record exists are skipped (their run_id is the hash of the
 resolved config), so an interrupted suite picks up where it stopped.
 
 Execution goes through an existing engine, never a home-made scheduler: `launch` writes the
@@ -25,7 +28,10 @@ from tqdm.auto import tqdm
 
 from plasticbench.benchmark import registry
 from plasticbench.benchmark.config import RunConfig, load_run_config
-from plasticbench.benchmark.record import REFERENCE_METHOD
+from plasticbench.benchmark.failures import CellOutcome, outcome, run_cell_safely
+from plasticbench.benchmark.random_policy import RandomRunConfig, is_random_cell, measure_random, random_config
+from plasticbench.benchmark.record import SCRATCH_METHOD
+from plasticbench.benchmark.reporting.scores import RANDOM_METHOD, REFERENCE_METHOD
 from plasticbench.benchmark.runner import run
 from plasticbench.benchmark.store import RunStore
 from plasticbench.envs.catalog import get_scenario, scenario_names
@@ -33,10 +39,13 @@ from plasticbench.envs.catalog import get_scenario, scenario_names
 POLL_S = 1.0  # how often `launch` looks for new records while the engine works
 
 
+AnyConfig = RunConfig | RandomRunConfig
+
+
 @dataclass(frozen=True)
 class Plan:
-    todo: tuple[RunConfig, ...]
-    done: tuple[RunConfig, ...]
+    todo: tuple[AnyConfig, ...]
+    done: tuple[AnyConfig, ...]
     cells: tuple[tuple[str, ...], ...] = ()  # the run overrides of each `todo` config, same order
 
 
@@ -51,10 +60,12 @@ def _pick(requested: Sequence[str] | None, allowed: list[str], what: str) -> lis
 
 def grid(scale: str, suites: Sequence[str] | None = None, methods: Sequence[str] | None = None,
          learners: Sequence[str] | None = None, extra: Sequence[str] = ()) -> list[list[str]]:
-    """Override lists of every compatible (method, learner, scenario) at `scale`."""
+    """Override lists of every compatible (method, learner, scenario) at `scale`, and each scenario's random cell."""
     cells = []
     for suite in _pick(suites, scenario_names(), "suite"):
         setting = get_scenario(suite).setting
+        if setting != "offline":  # offline suites score D4RL's published range, whose REF_MIN is already R_random
+            cells.append([f"method={RANDOM_METHOD}", f"suite={suite}", f"scale={scale}", *extra])
         for method in _pick(methods, registry.method_names(), "method"):
             method_cls = registry.get_method(method)
             for learner in _pick(learners, registry.learner_names(), "learner"):
@@ -63,8 +74,18 @@ def grid(scale: str, suites: Sequence[str] | None = None, methods: Sequence[str]
     return cells
 
 
+def load_cell(overrides: Sequence[str]) -> AnyConfig:
+    """One cell's config: the random measurement's for `method=random`, else a run's."""
+    return random_config(overrides) if is_random_cell(overrides) else load_run_config(overrides)
+
+
+def execute(config: AnyConfig, progress: bool = True) -> dict:
+    """Measure or run one cell's config and return its record."""
+    return measure_random(config) if isinstance(config, RandomRunConfig) else run(config, progress=progress)
+
+
 def plan(cells: list[list[str]]) -> Plan:
-    configs = [load_run_config(cell) for cell in cells]
+    configs = [load_cell(cell) for cell in cells]
     is_done = [RunStore(c.results_dir, c.run_id).has_record() for c in configs]
     return Plan(todo=tuple(c for c, d in zip(configs, is_done) if not d),
                 done=tuple(c for c, d in zip(configs, is_done) if d),
@@ -80,6 +101,8 @@ def recorded_wall_times(results_dir: str | Path) -> dict[tuple[str, str], list[f
             key, wall = (record["scale"], record["suite"]), float(record["wall_time_s"])
         except (OSError, ValueError, KeyError, TypeError):
             continue
+        if record.get("method") == RANDOM_METHOD:
+            continue  # an evaluation, not a training run
         times.setdefault(key, []).append(wall)
     return times
 
@@ -92,6 +115,8 @@ def estimate_cost(the_plan: Plan) -> tuple[float, list[str]]:
     """
     seconds, unknown, cache = 0.0, set(), {}
     for config in the_plan.todo:
+        if isinstance(config, RandomRunConfig):
+            continue  # evaluation only: seconds next to any training run
         if config.results_dir not in cache:
             cache[config.results_dir] = recorded_wall_times(config.results_dir)
         walls = cache[config.results_dir].get((config.scale.name, config.suite))
@@ -117,7 +142,9 @@ def describe(the_plan: Plan, scale: str) -> str:
     by_suite: dict[str, int] = {}
     for c in the_plan.todo:
         by_suite[c.suite] = by_suite.get(c.suite, 0) + 1
-    lines = [f"suite at scale={scale}: {n} runs to do, {len(the_plan.done)} already recorded; {cost}"]
+    failed = sum(RunStore(c.results_dir, c.run_id).failure_path.is_file() for c in the_plan.todo)
+    retried = f" ({failed} failed before, retried)" if failed else ""
+    lines = [f"suite at scale={scale}: {n} runs to do{retried}, {len(the_plan.done)} already recorded; {cost}"]
     lines += [f"  {suite}: {count} runs" for suite, count in sorted(by_suite.items())]
     return "\n".join(lines)
 
@@ -144,15 +171,25 @@ def launch_command(plan_file: Path, n_cells: int, launcher_overrides: Sequence[s
             f"cell=range(0,{n_cells})", f"hydra.sweep.dir={sweep_dir.resolve()}", *overrides]
 
 
-def phases(the_plan: Plan) -> list[Plan]:
-    """The plan as engine runs: reference runs (SAC-N) first, then everything else.
+def phase_of(config: AnyConfig) -> int:
+    """0: random; 1: the measured references (SAC-N, ft1 on single-task); 2: scratch; 3: the rest."""
+    if isinstance(config, RandomRunConfig):
+        return 0
+    if config.method == REFERENCE_METHOD.get(config.scenario.setting):
+        return 1
+    return 2 if config.method == SCRATCH_METHOD else 3
 
-    A continual record takes its normalization and forward transfer from the SAC-N record of its
-    scenario, learner and scale (benchmark/record.py); running the references first makes every
-    record the same whatever order an engine picks, and however many jobs run at once."""
-    split = [[], []]
+
+def phases(the_plan: Plan) -> list[Plan]:
+    """The plan as engine runs, in dependency order (`phase_of`); empty phases are left out.
+
+    A record takes its scores from the random record of its scenario and scale and from the
+    reference method's records, and its forward transfer from the scratch record
+    (benchmark/record.py); running those first makes every record the same whatever order an
+    engine picks, and however many jobs run at once."""
+    split: list[list] = [[], [], [], []]
     for config, cells in zip(the_plan.todo, the_plan.cells):
-        split[config.method != REFERENCE_METHOD].append((config, cells))
+        split[phase_of(config)].append((config, cells))
     return [Plan(tuple(c for c, _ in part), (), tuple(cells for _, cells in part)) for part in split if part]
 
 
@@ -187,8 +224,17 @@ def launch(the_plan: Plan, launcher_overrides: Sequence[str] = (), workdir: Path
 
 
 def run_plan(the_plan: Plan, progress: bool = True) -> list[dict]:
-    """Run the plan in this process, one run after another (tests and debugging; no engine)."""
+    """Run the plan in this process, one run after another (tests and debugging; no engine); a
+    cell that raises is recorded as failed and the others go on (benchmark/failures.py)."""
     records = []
-    for config in tqdm(the_plan.todo, desc="suite", unit="run", disable=not progress):
-        records.append(run(config, progress=progress))
+    phased = [(config, cell) for phase in phases(the_plan) for config, cell in zip(phase.todo, phase.cells)]
+    for config, cell in tqdm(phased, desc="suite", unit="run", disable=not progress):
+        record = run_cell_safely(config, cell, progress=progress)
+        if record is not None:
+            records.append(record)
     return records
+
+
+def outcomes(the_plan: Plan) -> list[CellOutcome]:
+    """Where each planned cell stands (recorded, failed, missing), read from the result store."""
+    return [outcome(config, cell) for config, cell in zip(the_plan.todo, the_plan.cells)]

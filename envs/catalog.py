@@ -9,14 +9,16 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from plasticbench.envs.mujoco import SINGLE_TASK_ENV_IDS, halfcheetah_forgetting, single_task_scenario
+from plasticbench.envs.halfcheetah_scenarios import TASKS as HALFCHEETAH_SCENARIOS
+from plasticbench.envs.halfcheetah_scenarios import halfcheetah_scenario
+from plasticbench.envs.mujoco import SINGLE_TASK_ENV_IDS, single_task_scenario
 from plasticbench.envs.ne_cycle import ne_cycle
 from plasticbench.envs.offline import available_suites, offline_scenario
 from plasticbench.envs.task import Scenario
 
 _BUILDERS: dict[str, Callable[[], Scenario]] = {
     **{name: functools.partial(single_task_scenario, name) for name in SINGLE_TASK_ENV_IDS},
-    "halfcheetah_forgetting": halfcheetah_forgetting,
+    **{f"halfcheetah_{kind}": functools.partial(halfcheetah_scenario, kind) for kind in HALFCHEETAH_SCENARIOS},
     "ne_cycle": ne_cycle,  # NE §5.2 continual-adaptation cycle
 }
 

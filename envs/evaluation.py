@@ -13,14 +13,15 @@ import numpy as np
 import torch
 
 from plasticbench.envs.task import Task
-from plasticbench.envs.vector import SeedEnv
+from plasticbench.envs.vector import SeedEnv, SeedVectorEnv
+
+Policy = Callable[[torch.Tensor], torch.Tensor]
 
 
 @torch.no_grad()
-def evaluate_policy(policy: Callable[[torch.Tensor], torch.Tensor], task: Task, seeds: Sequence[int],
-                    episodes: int, max_episode_steps: int | None, seed_offset: int,
-                    device: torch.device | str = "cpu") -> torch.Tensor:
-    """[S] mean episodic return over `episodes` full episodes per seed.
+def play_episodes(policy: Policy, task: Task, seeds: Sequence[int], episodes: int, max_episode_steps: int | None,
+                  seed_offset: int, device: torch.device | str = "cpu") -> tuple[torch.Tensor, list[int]]:
+    """([S] mean episodic return over `episodes` full episodes per seed, [S] env steps each seed took).
 
     `policy` maps [S, obs] float32 to [S, act] in [-1, 1]; rows of seeds that already finished
     are fed their last observation and their actions ignored. Fresh envs seeded from
@@ -29,6 +30,7 @@ def evaluate_policy(policy: Callable[[torch.Tensor], torch.Tensor], task: Task, 
     if episodes < 1:
         raise ValueError(f"episodes must be >= 1, got {episodes}")
     envs = [SeedEnv(task, int(s), max_episode_steps, seed_offset) for s in seeds]
+    steps = [0] * len(envs)
     try:
         for env in envs:
             env.reset()
@@ -40,6 +42,7 @@ def evaluate_policy(policy: Callable[[torch.Tensor], torch.Tensor], task: Task, 
                 if len(returns[s]) == episodes:
                     continue
                 _, _, terminated, truncated = env.step(actions[s])
+                steps[s] += 1
                 if terminated or truncated:
                     returns[s].append(env.episode_return)
                     if len(returns[s]) < episodes:
@@ -47,4 +50,30 @@ def evaluate_policy(policy: Callable[[torch.Tensor], torch.Tensor], task: Task, 
     finally:
         for env in envs:
             env.close()
-    return torch.tensor([float(np.mean(r)) for r in returns], dtype=torch.float32, device=device)
+    return torch.tensor([float(np.mean(r)) for r in returns], dtype=torch.float32, device=device), steps
+
+
+def evaluate_policy(policy: Policy, task: Task, seeds: Sequence[int], episodes: int, max_episode_steps: int | None,
+                    seed_offset: int, device: torch.device | str = "cpu") -> torch.Tensor:
+    """[S] mean episodic return over `episodes` full episodes per seed (`play_episodes` without the step count)."""
+    return play_episodes(policy, task, seeds, episodes, max_episode_steps, seed_offset, device)[0]
+
+
+@torch.no_grad()
+def play_steps(policy: Policy, task: Task, seeds: Sequence[int], steps: int, max_episode_steps: int | None,
+               seed_offset: int, device: torch.device | str = "cpu") -> torch.Tensor:
+    """[S] total reward of exactly `steps` env steps per seed from a fresh, seeded reset (episodes that
+    end restart, and their rewards keep adding up): CSP's "cumulative reward at the last step" of a
+    validation rollout (continual-baselines.md §9.4), one environment per seed."""
+    if steps < 1:
+        raise ValueError(f"steps must be >= 1, got {steps}")
+    env = SeedVectorEnv(task, seeds, max_episode_steps, device, seed_offset)
+    try:
+        obs, total = env.reset(), torch.zeros(len(seeds), dtype=torch.float64)
+        for _ in range(steps):
+            result = env.step(policy(obs))
+            total += result.reward.to("cpu", torch.float64)
+            obs = result.obs
+    finally:
+        env.close()
+    return total.to(device=device, dtype=torch.float32)

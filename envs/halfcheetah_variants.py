@@ -15,9 +15,32 @@ from types import MappingProxyType
 import gymnasium
 import mujoco
 import numpy as np
+from gymnasium.envs.mujoco.half_cheetah_v5 import HalfCheetahEnv
 
 HALFCHEETAH_ENV_ID = "HalfCheetah-v5"
 """The gymnasium model the variants modify (scenarios-halfcheetah.md "Two backends")."""
+
+RESET_NOISE = 0.1
+"""scenarios-halfcheetah.md, "Initial state": default joint angles and velocities plus uniform noise
+in [-0.1, 0.1]. Gymnasium's HalfCheetah-v5 draws U(-0.1, 0.1) for positions but 0.1 * N(0, 1) for
+velocities; `UniformResetHalfCheetah` draws both uniformly."""
+
+UNIFORM_RESET_ENV_ID = "plasticbench/HalfCheetahUniformReset-v5"
+"""HalfCheetah-v5 with the spec's reset noise, registered with gymnasium (1000-step limit as -v5)."""
+
+
+class UniformResetHalfCheetah(HalfCheetahEnv):
+    """HalfCheetah-v5 whose reset adds U(-RESET_NOISE, RESET_NOISE) to joint positions and velocities."""
+
+    def reset_model(self) -> np.ndarray:
+        qpos = self.init_qpos + self.np_random.uniform(-RESET_NOISE, RESET_NOISE, size=self.model.nq)
+        qvel = self.init_qvel + self.np_random.uniform(-RESET_NOISE, RESET_NOISE, size=self.model.nv)
+        self.set_state(qpos, qvel)
+        return self._get_obs()
+
+
+if UNIFORM_RESET_ENV_ID not in gymnasium.registry:
+    gymnasium.register(UNIFORM_RESET_ENV_ID, entry_point=f"{__name__}:UniformResetHalfCheetah", max_episode_steps=1000)
 
 OBS_MASK_SEED = 0
 """The mask permutation comes from the legacy NumPy RNG seeded with 0 (scenarios.md §1.2)."""
@@ -171,7 +194,8 @@ def apply_variant(env: gymnasium.Env, variant: HalfCheetahVariant) -> gymnasium.
 
 
 def make_halfcheetah_variant(variant_name: str, max_episode_steps: int | None = None) -> gymnasium.Env:
-    """A fresh gymnasium HalfCheetah-v5 with `variant_name` applied (TimeLimit innermost of the wrappers)."""
+    """A fresh HalfCheetah-v5 with the spec's uniform reset noise and `variant_name` applied (TimeLimit
+    innermost of the wrappers)."""
     variant = get_variant(variant_name)
-    env = gymnasium.make(HALFCHEETAH_ENV_ID, max_episode_steps=max_episode_steps)
+    env = gymnasium.make(UNIFORM_RESET_ENV_ID, max_episode_steps=max_episode_steps)
     return apply_variant(env, variant)

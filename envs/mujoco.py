@@ -1,4 +1,4 @@
-"""MuJoCo scenarios on gymnasium: the single-task locomotion settings and HalfCheetah forgetting.
+"""MuJoCo single-task scenarios on gymnasium (the HalfCheetah continual ones: envs/halfcheetah_scenarios.py).
 
 Budgets are module constants so a reader sees where each number comes from.
 """
@@ -9,7 +9,6 @@ import functools
 
 import gymnasium
 
-from plasticbench.envs.halfcheetah_variants import make_halfcheetah_variant
 from plasticbench.envs.task import Scenario, Task
 
 FAMILY = "mujoco"
@@ -26,36 +25,18 @@ SINGLE_TASK_ENV_IDS: dict[str, str] = {
 them). The spec proposes -v4; -v5 is what gymnasium 1.x maintains (same dynamics, Ant-v5 obs
 105 with contact forces, Humanoid-v5 obs 348), so numbers are not comparable with -v4 runs."""
 
+EXPERT_RETURNS: dict[str, float] = {"halfcheetah": 12135.0, "hopper": 3234.3, "walker2d": 4592.3, "ant": 3879.7}
+"""R_reference of the single-task scores: D4RL's per-environment expert reference returns
+(REF_MAX_SCORE of d4rl/infos.py, shared by every dataset of an env; scenarios.md §4.2), returns of
+1000-step episodes on the -v2 gym envs. -v5 has the same dynamics and rewards (Ant-v5 also adds a
+contact cost, so its constant is a slightly generous target). D4RL has no Humanoid locomotion data
+and no other published constant was retrievable here, so Humanoid has none: its reference is the
+plain learner (`ft1`) of the same learner and scale, measured (benchmark/reporting/scores.py)."""
+
 SINGLE_TASK_BUDGETS: dict[str, int] = {"smoke": 300, "short": 50_000, "paper": 1_000_000}
 """Env steps. paper: DAPD trains "1 million gradient steps" and scenarios.md §3 proposes 1M
 env steps for NE (its number was stripped from the seed text). smoke/short are harness
 scales (seconds in CI, minutes on a laptop)."""
-
-FORGETTING_TASKS: tuple[str, ...] = ("hugefoot", "moon", "carry_stuff", "rainfall")
-FORGETTING_REPEATS = 2
-"""halfcheetah_forgetting = (hugefoot, moon, carry_stuff, rainfall) x2, 8 tasks (scenarios.md §1.5)."""
-
-CONTINUAL_BUDGETS: dict[str, int] = {"smoke": 150, "short": 20_000, "paper": 1_000_000}
-"""Env steps per task. paper: 1M interactions per task (Rewire §4.1, scenarios.md §1.5).
-smoke/short keep 8 tasks within the harness's smoke (seconds) and short (minutes) scales."""
-
-REWIRE_SAC: dict[str, object] = {
-    "hidden": (256, 256, 256), "activation": "leaky_relu", "init_temperature": 2.0, "bootstrap_on_timeout": False,
-}
-"""The SAC that CSP/Rewire's code uses on every Brax scenario (continual-baselines.md §2.1-2.2):
-4 Linear layers of width 256 with LeakyReLU(0.2), alpha_0 = 2, and time-limit ends treated as
-terminal (the §2.2 PROPOSAL default for reproduction)."""
-
-FORGETTING_SAC_OVERRIDES: dict[str, object] = {
-    **REWIRE_SAC,
-    "actor_lr": 1e-3, "critic_lr": 3e-4, "reward_scale": 1.0,
-    "policy_delay": 2, "target_delay": 2, "target_entropy_multiplier": 2.0,
-}
-"""continual-baselines.md §2.3, per-scenario table, row halfcheetah/forgetting."""
-
-FORGETTING_METHOD_OVERRIDES: dict[str, dict[str, float]] = {"ft_l2": {"strength": 1e4}, "ewc": {"strength": 0.01}}
-"""continual-baselines.md §7.1 and §8.1: the FT-L2 and EWC lambdas for HC forgetting."""
-
 
 DAPD_FREEZE_RETURN: dict[str, float] = {"halfcheetah": 8_000.0, "walker2d": 3_500.0, "hopper": 2_500.0, "ant": 3_500.0}
 """DAPD's mask-freeze threshold R_th per env (dapd.md §5): HalfCheetah from the official README command,
@@ -68,34 +49,15 @@ def make_gymnasium_env(env_id: str, max_episode_steps: int | None = None) -> gym
 
 
 def single_task_scenario(name: str) -> Scenario:
-    """One online task on the standard gymnasium env.
+    """One online task on the standard gymnasium env, with its published expert return (EXPERT_RETURNS).
 
-    reference_scores stay empty: neither DAPD nor NE normalises MuJoCo returns (NE App. B.2
-    reports raw rewards), and the published numbers were not retrievable (scenarios.md §3).
+    Neither DAPD nor NE normalises MuJoCo returns (NE App. B.2 reports raw rewards); the harness
+    does, so that scores are comparable across environments (ARCHITECTURE.md "Scores").
     """
     if name not in SINGLE_TASK_ENV_IDS:
         raise ValueError(f"unknown single-task MuJoCo scenario {name!r}; allowed: {sorted(SINGLE_TASK_ENV_IDS)}")
     env_id = SINGLE_TASK_ENV_IDS[name]
     task = Task(name=env_id, index=0, make=functools.partial(make_gymnasium_env, env_id),
-                budgets=dict(SINGLE_TASK_BUDGETS))
+                budgets=dict(SINGLE_TASK_BUDGETS), expert_return=EXPERT_RETURNS.get(name))
     dapd = {"dapd": {"freeze_return": DAPD_FREEZE_RETURN[name]}} if name in DAPD_FREEZE_RETURN else {}
     return Scenario(name=name, family=FAMILY, setting="online", backend=BACKEND, tasks=(task,), method_overrides=dapd)
-
-
-def halfcheetah_forgetting() -> Scenario:
-    """The CSP/Rewire HalfCheetah forgetting scenario on gymnasium's HalfCheetah-v5.
-
-    reference_scores stay empty: the normaliser is SAC-N trained by this harness on each task
-    (scenarios.md §1.6 PROPOSAL), stored as a versioned table, never hard-coded here.
-    """
-    names = FORGETTING_TASKS * FORGETTING_REPEATS
-    tasks = tuple(
-        Task(name=variant, index=i, make=functools.partial(make_halfcheetah_variant, variant),
-             budgets=dict(CONTINUAL_BUDGETS))
-        for i, variant in enumerate(names)
-    )
-    return Scenario(
-        name="halfcheetah_forgetting", family=FAMILY, setting="continual", backend=BACKEND, tasks=tasks,
-        learner_overrides={"sac": dict(FORGETTING_SAC_OVERRIDES)},
-        method_overrides={name: dict(values) for name, values in FORGETTING_METHOD_OVERRIDES.items()},
-    )

@@ -15,6 +15,9 @@ from typing import Any
 
 import gymnasium
 
+EXPERT_EPISODE_STEPS = 1000
+"""Episode length the published expert returns refer to (D4RL's MuJoCo references: 1000-step episodes)."""
+
 SCALES: tuple[str, ...] = ("smoke", "short", "paper")
 """Budget scales (ARCHITECTURE.md "Scales"); every Task's `budgets` has exactly these keys."""
 
@@ -23,14 +26,16 @@ class Task:
     """One task of a scenario: how to build its environment and how long to train on it.
 
     `make(max_episode_steps)` builds a fresh, unseeded environment; None keeps the
-    registered default episode length (1000 steps for every MuJoCo task here).
+    registered default episode length (1000 steps for every MuJoCo task here). `expert_return`
+    is R_reference of the score (benchmark/reporting/scores.py) where a published constant exists,
+    for an episode of EXPERT_EPISODE_STEPS steps.
     """
 
     name: str
     index: int
     make: Callable[[int | None], gymnasium.Env]
     budgets: Mapping[str, int]
-    reference_scores: Mapping[str, float] = field(default_factory=dict)
+    expert_return: float | None = None  # published expert return of one full episode (envs/mujoco.py cites each)
 
     def budget(self, scale: str) -> int:
         """Env steps for this task at `scale`; unknown scales are an error naming the allowed ones."""
@@ -59,7 +64,9 @@ class Scenario:
     """An ordered list of tasks sharing one observation and action space.
 
     `learner_overrides` maps a learner name to the hyperparameters the source paper changed
-    for this scenario; `method_overrides` does the same for methods. Both stay data so the
+    for this scenario; `method_overrides` does the same for methods, and `scale_overrides` maps a
+    scale name to the schedule settings (benchmark/config.py ScaleConfig) the paper's code used at
+    that scale, e.g. its warm-up. All stay data so the
     learner never special-cases a scenario by name. Mappings are plain dicts so a
     Scenario pickles (launchers ship it to workers); treat them as read-only.
     """
@@ -72,6 +79,7 @@ class Scenario:
     learner_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     method_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     offline_data: OfflineData | None = None  # set exactly for the offline setting
+    scale_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # scale -> its schedule settings
 
     def __post_init__(self) -> None:
         if self.setting not in ("online", "continual", "offline"):

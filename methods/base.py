@@ -2,7 +2,18 @@
 
 A method overrides only the hooks it needs; the learner calls every hook at a fixed point and never
 special-cases a method by name. `ctx` is the learner's public face (`plasticbench.baselines.learner.Learner`):
-networks by role, optimizers, replay buffer, counters, seed count, device and per-seed RNG.
+networks by role, optimizers, replay buffer, counters, seed count, device and per-seed RNG, and one way
+to try a policy in an environment from inside a hook:
+
+    ctx.rollout(task, policy, steps=None, charged=False) -> [S] returns
+
+`policy` maps [S, obs] to [S, act] in [-1, 1]; every seed plays its own fresh environment seeded from
+its own seed and the call's number, so seeds stay independent. steps=None plays the run's evaluation
+protocol (mean episodic return), an int plays exactly that many steps (total reward). The steps are
+counted per task in the record (`rollout_steps`). Whether they count against the task's budget is the
+method's spec's rule: charged=True spends steps the method reserved with `reserved_steps` (the run
+trains that many fewer steps, so training plus charged rollouts equals the budget; spending more is
+an error); charged=False is spent outside the budget.
 """
 from __future__ import annotations
 
@@ -36,6 +47,10 @@ class Method:
     def build(self, ctx: "Learner", role: str, spec: "NetworkSpec") -> nn.Module | None:
         """Return a module to use for `role` instead of the learner's default, or None."""
         return None
+
+    def reserved_steps(self, ctx: "Learner", task: "Task", budget: int) -> int:
+        """Env steps of `task`'s `budget` kept back from training for charged `ctx.rollout` calls (0 <= n < budget)."""
+        return 0
 
     def on_task_start(self, ctx: "Learner", task: "Task") -> None:
         """Called after the learner has reset its buffer and optimizers for the new task."""

@@ -13,10 +13,12 @@ and fresh Adam states ([RN] `PruneAndFinetune.run_sac`), the actor restricted to
 consolidated values, M = k trainable, all else 0. [RN] runs this after every task, the last one included
 (`TwoSteps._train`), and so does this file.
 
-Fine-tune length: [RN] fixes 100,000 gradient steps for 1M-step tasks. A method cannot see the run's scale,
-so the length is `retrain_fraction` (default 0.1) of the env steps the task actually ran, which is 100,000 at
-the paper's 1M and 15 at smoke's 150; `retrain_steps`, when set, is an absolute count that wins (set it to
-100,000 for a 2M-step Humanoid task to match [RN]'s fixed count).
+Fine-tune length: [RN] fixes 100,000 gradient steps for 1M-step tasks, at its update-to-data ratio of 0.5
+(§2.3), i.e. 20% of the 500,000 gradient steps a task's budget allows. A method cannot see the run's scale,
+so the length is `retrain_fraction` (default 0.2, the HalfCheetah scenarios' setting) of the gradient steps
+the task's env steps allow at the learner's `updates_per_step`: 100,000 at the paper's 1M steps and ratio 0.5,
+15 at smoke's 150 steps; `retrain_steps`, when set, is an absolute count that wins (set it to 100,000 for a
+2M-step Humanoid task to match [RN]'s fixed count).
 
 Evaluation views: later tasks never change an entry with M <= j, so task j's snapshot is exactly the latest
 consolidated actor masked to 0 <= M <= j. One consolidated copy therefore answers for every finished task
@@ -83,7 +85,7 @@ class PackNet(Method):
     class Config:
         prune_coeff: float = 0.875  # [RN] configs/packnet.yaml: each task takes ~12.5 % of what is left free
         retrain_steps: Optional[int] = None  # absolute fine-tune gradient steps; None = retrain_fraction
-        retrain_fraction: float = 0.1  # of the task's env steps: [RN]'s 100,000 at a 1M-step task
+        retrain_fraction: float = 0.2  # of the task's gradient steps at its update-to-data ratio: [RN]'s 100,000 of 500,000
 
     def __init__(self, config: Config | None = None) -> None:
         super().__init__(config)
@@ -162,10 +164,12 @@ class PackNet(Method):
         self._frozen = None
 
     def retrain_length(self, ctx) -> int:
-        """Fine-tune gradient steps: `retrain_steps` if set, else `retrain_fraction` of the task's env steps."""
+        """Fine-tune gradient steps: `retrain_steps` if set, else `retrain_fraction` of the gradient steps the
+        task's env steps allow at the learner's update-to-data ratio."""
         if self.config.retrain_steps is not None:
             return self.config.retrain_steps
-        return round(self.config.retrain_fraction * (ctx.env_steps - self.task_start_env_steps))
+        task_env_steps = ctx.env_steps - self.task_start_env_steps
+        return round(self.config.retrain_fraction * task_env_steps * ctx.config.updates_per_step)
 
     @contextlib.contextmanager
     def evaluating(self, ctx, task_index: int) -> Iterator[None]:

@@ -11,10 +11,10 @@ CELLS_PER_SCALE = len(METHODS) * len(SCENARIOS) * 2  # x learners
 
 
 def _smoke_records(results_dir) -> None:
-    """ft1, sac_n and reset with SAC on every synthetic scenario, at the smoke scale (3 seeds each)."""
+    """random, ft1, sac_n and reset with SAC on every synthetic scenario, at the smoke scale (3 seeds each)."""
     for index in range(CELLS_PER_SCALE):
         record = synthetic_record(index)
-        if record["learner"] == "sac" and record["method"] in ("ft1", "sac_n", "reset"):
+        if record["learner"] in ("sac", "none") and record["method"] in ("random", "ft1", "sac_n", "reset"):
             RunStore(results_dir, record["run_id"]).write_record(record)
 
 
@@ -30,7 +30,7 @@ def test_every_figure_kind_is_drawn_and_regenerates_byte_identically(tmp_path):
     first, second = _files(tmp_path / "a"), _files(tmp_path / "b")
     assert first == second  # same bytes, whatever the number of drawing processes
     kinds = {name.rsplit("-", 1)[1] for name in first}
-    assert kinds >= {"curves.png", "curves.svg", "plasticity.svg", "aggregates.svg", "profiles.svg"}
+    assert kinds >= {"curves.png", "curves.svg", "plasticity.svg", "aggregates.svg", "profiles.svg", "task_matrix.svg"}
     text = out.read_text()
     for name in first:  # every figure is linked from the markdown, and only existing ones
         assert name in text

@@ -11,17 +11,18 @@ from plasticbench.benchmark.reporting.leaderboard import build_leaderboard, load
 
 
 def make_record(run_id: str, method: str, scale: str = "smoke", suite: str = "halfcheetah_4",
-                seeds: int = 3, offset: float = 0.0, kind: str = "reference") -> dict:
-    """A schema-1 record with reproducible per-seed scores (the run loop's output format)."""
+                seeds: int = 3, offset: float = 0.0, kind: str = "success", family: str = "metaworld") -> dict:
+    """A schema-1 record with reproducible per-seed scores (the run loop's output format); by default of a
+    suite that defines its own score, so the leaderboard keeps the record's scores."""
     rng = np.random.RandomState(sum(map(ord, run_id + method)))
     n_tasks = 2
     scores = (offset + rng.rand(seeds)).round(6).tolist()
     return {
         "schema_version": 1, "run_id": run_id, "method": method, "learner": "sac", "suite": suite,
-        "family": "brax", "setting": "continual", "backend": "torch", "scale": scale,
+        "family": family, "setting": "continual", "backend": "torch", "scale": scale,
         "seeds": list(range(seeds)), "tasks": [f"t{i}" for i in range(n_tasks)],
         "final_returns": rng.rand(seeds, n_tasks).round(6).tolist(), "scores": scores,
-        "normalization": {"kind": kind, "reference_returns": [1.0] * n_tasks if kind == "reference" else None},
+        "normalization": {"kind": kind, "reference_returns": None},
         "metrics": {"average_performance": scores, "forgetting": [0.1] * seeds, "forward_transfer": [None] * seeds},
         "model_size": {"actor": 1.0 + offset, "critic": 1.0}, "wall_time_s": 12.5,
     }
@@ -113,21 +114,60 @@ def test_build_rejects_invalid_record():
         build_leaderboard([{**RECORDS[0], "scale": None}])
 
 
-def test_only_return_suites_are_renormalized_by_records():
-    """Brax returns are divided by SAC-N's; Continual World success rates stay success rates."""
+def _returns_record(run_id: str, method: str, final: list[list[float]], suite: str = "halfcheetah_4", **extra) -> dict:
+    record = make_record(run_id, method, suite=suite, family="brax", kind="raw", seeds=len(final))
+    record.update(final_returns=final, **extra)
+    if method == "random":
+        record["learner"] = "none"
+    return record
+
+
+RANDOM = [[-10.0, 0.0], [-12.0, 2.0], [-8.0, -2.0]]  # R_random = (-10, 0)
+SAC_N = [[90.0, 50.0], [110.0, 40.0], [100.0, 60.0]]  # R_reference = (100, 50)
+
+
+def test_scores_are_zero_at_random_and_one_at_the_reference_per_task():
+    """(R - R_random) / (R_reference - R_random) per task, mean over tasks; Continual World keeps its success rate."""
     from plasticbench.benchmark.reporting.stats import iqm
 
     def cw(run_id: str, method: str) -> dict:
-        record = make_record(run_id, method, suite="cw10", kind="success")
-        return {**record, "family": "metaworld", "final_returns": [[2.0, 2.0]] * 3}
+        return {**make_record(run_id, method, suite="cw10"), "final_returns": [[2.0, 2.0]] * 3}
 
-    records = [make_record("b0", "sac_n", offset=1.0), make_record("b1", "ewc", offset=2.0), cw("c0", "sac_n"), cw("c1", "ewc")]
+    ewc = [[45.0, 25.0], [100.0, 50.0], [-10.0, 0.0]]  # per seed: (0.5 + 0.5) / 2, 1, 0
+    records = [_returns_record("r0", "random", RANDOM), _returns_record("b0", "sac_n", SAC_N),
+               _returns_record("b1", "ewc", ewc), cw("c0", "sac_n"), cw("c1", "ewc")]
     text = build_leaderboard(records)
     row = {suite: next(line for line in text.split(f"scenario `{suite}`")[1].splitlines() if line.startswith("| ewc |"))
            for suite in ("halfcheetah_4", "cw10")}
-    assert row["halfcheetah_4"].split(" | ")[4] == "sac_n"  # the Normalization column
+    cells = row["halfcheetah_4"].split(" | ")
+    assert cells[4] == "sac_n" and cells[3].startswith(f"{iqm(np.array([0.5, 1.0, 0.0])):.3f} [")
+    assert cells[-1] == f"{np.mean([(45 / 100 + 25 / 50) / 2, 1.0, -10 / 100 / 2]):.2f} |"  # the papers' final / SAC-N
+    assert "random" not in text.split("# Per scenario")[1]  # a reference, not a method: no row
     assert row["cw10"].split(" | ")[4] == "success"
-    assert row["cw10"].split(" | ")[3].startswith(f"{iqm(np.array(records[3]['scores'])):.3f} [")
+    assert row["cw10"].split(" | ")[3].startswith(f"{iqm(np.array(records[4]['scores'])):.3f} [")
+
+
+def test_reference_that_does_not_beat_random_is_reported_and_never_pooled():
+    barely = [[-9.0, 1.0], [-11.0, 3.0], [-7.0, -1.0]]  # one above random: not a clear margin
+    records = [_returns_record("r0", "random", RANDOM), _returns_record("b0", "sac_n", barely),
+               _returns_record("b1", "ewc", SAC_N)]
+    text = build_leaderboard(records)
+    section = text.split("scenario `halfcheetah_4`")[1]
+    assert "**reference not learned**" in section and "| reference not learned |" in section
+    ewc_row = next(line for line in section.splitlines() if line.startswith("| ewc |"))
+    assert ewc_row.split(" | ")[3].startswith("75.000 [")  # the raw mean return, not a ratio to a sliver
+    assert "No method has 3 or more normalized seeds" in text.split("# Per scenario")[0]
+
+
+def test_single_task_scores_use_the_published_expert_return():
+    published = {"normalization": {"kind": "raw", "published_returns": [1000.0]}}
+    records = [_returns_record("r0", "random", [[-100.0], [-90.0], [-110.0]], suite="hopper", **published),
+               _returns_record("o1", "ft1", [[450.0], [-100.0], [1000.0]], suite="hopper", **published)]
+    for record in records:
+        record["setting"] = "online"
+    per_scenario = build_leaderboard(records).split("# Per scenario")[1]
+    row = next(line for line in per_scenario.splitlines() if line.startswith("| ft1 |"))
+    assert row.split(" | ")[4] == "expert" and row.split(" | ")[3].startswith("0.500 [")  # IQM of 0.5, 0, 1
 
 
 def test_locally_built_dataset_is_marked():
@@ -136,3 +176,30 @@ def test_locally_built_dataset_is_marked():
     text = build_leaderboard([local, make_record("d2", "iql", suite="hopper_medium", kind="d4rl")])
     assert "| bcq ‡ | sac |" in text and "| iql | sac |" in text
     assert "‡ trained on a dataset built locally" in text
+
+
+def test_halfcheetah_domain_ratio_sits_beside_rewire_table_1():
+    from plasticbench.benchmark.reporting.published import HALFCHEETAH_SCENARIOS
+
+    records = []
+    for i, suite in enumerate(HALFCHEETAH_SCENARIOS):
+        records += [_returns_record(f"r{i}", "random", RANDOM, suite=suite), _returns_record(f"s{i}", "sac_n", SAC_N, suite=suite),
+                    _returns_record(f"p{i}", "packnet", [[50.0, 25.0]] * 3, suite=suite)]  # half of SAC-N's on both tasks
+    text = build_leaderboard(records)
+    table = text.split("### Published comparison · scale `smoke` · HalfCheetah")[1].split("\n# ")[0]
+    assert "| packnet | sac | 0.50 | 0.85 ± 0.14 |" in table and "| sac_n | sac | 1.00 | 1.00 ± 0.15 |" in table
+    assert "Published comparison" not in build_leaderboard(records[:-3])  # a scenario missing: no domain mean
+
+
+def test_a_diverged_seed_scores_the_failure_value_and_is_no_reference():
+    """Counted with FAILURE_SCORE (never dropped, which would rank an unstable method by its
+    survivors), and left out of the SAC-N reference its returns would drag down."""
+    from plasticbench.benchmark.reporting.scores import FAILURE_SCORE, normalize, references
+
+    reference = _returns_record("b0", "sac_n", SAC_N + [[1e6, -1e6]], diverged={"3": 700})
+    run = _returns_record("b1", "ewc", [[100.0, 50.0], [45.0, 25.0], [0.0, 0.0]], diverged={"2": 350})
+    refs = references([_returns_record("r0", "random", RANDOM), reference, run])
+    np.testing.assert_array_equal(refs.measured[("smoke", "halfcheetah_4", "sac")], SAC_N)
+    np.testing.assert_allclose(normalize(run, refs).scores, [1.0, 0.5, FAILURE_SCORE])
+    kept = normalize({**make_record("m0", "ewc"), "diverged": {"2": 350}}, refs)  # a suite's own scores
+    assert kept.scores[2] == FAILURE_SCORE and kept.scores[0] == make_record("m0", "ewc")["scores"][0]

@@ -16,19 +16,21 @@ from plasticbench.benchmark.metrics.continual import (
 
 NAN = np.nan
 BOUNDS = [(0, 100), (100, 200), (200, 300)]
-STEPS = np.array([0, 100, 200, 300])
-PERF = np.array(  # [E=4, N=3]; NaN before a task is seen
+STEPS = np.array([50, 100, 150, 200, 250, 300])
+PERF = np.array(  # [E=6, N=3]; mid-task rows evaluate the tasks seen so far, task-end rows every task
     [
-        [0.0, NAN, NAN],
-        [0.8, 0.2, NAN],
-        [0.6, 0.9, 0.3],
-        [0.5, 0.7, 1.0],
+        [0.2, NAN, NAN],
+        [0.8, 0.1, 0.0],  # end of task 0: tasks 1 and 2 measured before they are trained
+        [0.7, 0.4, NAN],
+        [0.6, 0.9, 0.2],  # end of task 1
+        [0.5, 0.8, 0.6],
+        [0.5, 0.7, 1.0],  # end of the run
     ]
 )
-# Reference single-task runs: each task trained on [0, 100], evaluated at 0, 50, 100.
-REF_STEPS = np.array([0, 50, 100])
+# Reference single-task runs: each task trained on [0, 100], evaluated at 50 and 100.
+REF_STEPS = np.array([50, 100])
 REF_BOUNDS = [(0, 100)] * 3
-REF_PERF = np.array([[0.0, 0.5, 1.0], [0.2, 0.5, 1.0], [0.4, 0.5, 1.0]])
+REF_PERF = np.array([[0.0, 0.2, 0.4], [0.4, 0.6, 1.0]])
 
 
 def test_average_performance():
@@ -45,21 +47,22 @@ def test_forgetting_single_task_is_nan():
 
 
 def test_task_auc_trapezoid_on_own_interval():
-    assert task_auc(STEPS, PERF[:, 0], 0, 100) == pytest.approx(0.4)  # (0 + 0.8) / 2
-    assert task_auc(STEPS, PERF[:, 1], 100, 200) == pytest.approx(0.55)  # (0.2 + 0.9) / 2
-    assert task_auc(STEPS, PERF[:, 2], 200, 300) == pytest.approx(0.65)  # (0.3 + 1.0) / 2
-    assert task_auc(REF_STEPS, REF_PERF[:, 0], 0, 100) == pytest.approx(0.2)  # (5 + 15) / 100
+    assert task_auc(STEPS, PERF[:, 0], 0, 100) == pytest.approx(0.5)  # (0.2 + 0.8) / 2
+    assert task_auc(STEPS, PERF[:, 1], 100, 200) == pytest.approx(0.65)  # (0.4 + 0.9) / 2; 0.1 at 100 is task 0's end
+    assert task_auc(STEPS, PERF[:, 2], 200, 300) == pytest.approx(0.8)  # (0.6 + 1.0) / 2
+    assert task_auc(REF_STEPS, REF_PERF[:, 2], 0, 100) == pytest.approx(0.7)  # (0.4 + 1.0) / 2
 
 
-def test_task_auc_holds_edges_and_ignores_outside_points():
-    steps = np.array([-50, 20, 40, 60, 150])
-    values = np.array([9.0, 0.2, NAN, 0.6, 5.0])
-    # knots 0, 20, 60, 100 with values 0.2, 0.2, 0.6, 0.6: 4 + 16 + 24 = 44
-    assert task_auc(steps, values, 0, 100) == pytest.approx(0.44)
+def test_task_auc_does_not_extend_the_first_evaluation_back_to_the_task_start():
+    steps = np.array([0, 50, 100, 150])
+    values = np.array([5.0, 0.2, 0.6, 9.0])  # the point at the start belongs to the previous task
+    assert task_auc(steps, values, 0, 100) == pytest.approx(0.4)  # extended back, it would be 0.3
+    assert task_auc(np.array([20, 40, 60]), np.array([0.2, NAN, 0.6]), 0, 100) == pytest.approx(0.4)
+    assert task_auc(np.array([100]), np.array([0.7]), 0, 100) == pytest.approx(0.7)  # one point: its value
 
 
 def test_task_auc_nan_without_points_and_rejects_empty_interval():
-    assert math.isnan(task_auc(STEPS, PERF[:, 2], 0, 100))
+    assert math.isnan(task_auc(STEPS, PERF[:, 2], 300, 400))
     with pytest.raises(ValueError, match="end > start"):
         task_auc(STEPS, PERF[:, 0], 100, 100)
 
@@ -83,7 +86,8 @@ def test_continual_summary_hand_values():
     assert set(out) == {"average_performance", "forgetting", "forward_transfer"}
     assert out["average_performance"] == pytest.approx(2.2 / 3)
     assert out["forgetting"] == pytest.approx(0.25)  # p(t_i) = 0.8, 0.9 read at steps 100, 200
-    assert out["forward_transfer"] == pytest.approx(0.175)
+    # AUC 0.5, 0.65, 0.8 against 0.2, 0.4, 0.7: (0.3 / 0.8 + 0.25 / 0.6 + 0.1 / 0.3) / 3
+    assert out["forward_transfer"] == pytest.approx((0.375 + 0.25 / 0.6 + 0.1 / 0.3) / 3)
 
 
 def test_continual_summary_without_reference():

@@ -107,3 +107,26 @@ def test_snapshot_is_per_seed_and_does_not_move_the_learner_rng():
     for key, values in snap.items():
         assert len(values) == 2
         assert values[1] == pytest.approx(single[key][0], rel=1e-5, abs=1e-6), key
+
+
+@pytest.mark.parametrize("poison", ["probe", "weights"])
+def test_non_finite_input_gives_nan_for_that_seed_only(poison):
+    """A diverged seed's probe or weights may hold inf/NaN: its metrics are NaN, the others unchanged
+    (svdvals would refuse the whole batch)."""
+    agent = TD3(TD3Config(hidden=(8, 8), batch_size=4), 3, 2, [0, 1], FT1())
+    for t in range(12):
+        obs = torch.randn(2, 3, generator=torch.Generator().manual_seed(t))
+        agent.observe(obs, obs[:, :2].tanh(), obs[:, 0], obs, torch.zeros(2, dtype=torch.bool), torch.zeros(2, dtype=torch.bool))
+    agent.update()
+    probe = probe_batch(agent, draw=0)
+    clean = plasticity_snapshot(agent, probe)
+    if poison == "probe":
+        probe.obs[1, 0, 0] = float("nan")
+    else:
+        with torch.no_grad():
+            agent.networks["critic"].q1.layers[0].weight[1, 0, 0] = float("inf")
+    snap = plasticity_snapshot(agent, probe)
+    for key, values in snap.items():
+        assert values[0] == clean[key][0] or (math.isnan(values[0]) and math.isnan(clean[key][0])), key
+        if "grad_norm" not in key and (poison == "probe" or not key.startswith("actor_")):
+            assert math.isnan(values[1]), key

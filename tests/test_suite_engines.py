@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from plasticbench.benchmark import registry
-from plasticbench.benchmark.config import load_run_config
 from plasticbench.benchmark.suite import estimate_cost, grid, launch, plan
 from plasticbench.envs.catalog import get_scenario
 
@@ -29,6 +28,7 @@ def test_grid_is_exactly_the_compatible_combinations():
     expected = {(f"method={m}", f"learner={l}", f"suite={s}") for s in suites for m in registry.method_names()
                 for l in registry.learner_names()
                 if registry.is_compatible(registry.get_method(m), l, get_scenario(s).setting)}
+    expected |= {("method=random", f"suite={s}", "scale=smoke") for s in suites}  # R_random, one per scenario
     assert got == expected and len(cells) == len(expected)
     assert ("method=ft_l2", "learner=sac", "suite=halfcheetah") not in got  # continual-only method
     assert ("method=ft_l2", "learner=sac", "suite=halfcheetah_forgetting") in got
@@ -37,28 +37,29 @@ def test_grid_is_exactly_the_compatible_combinations():
 def test_plan_skips_recorded_runs_and_estimates_from_wall_times(tmp_path):
     cells = grid("smoke", suites=["halfcheetah"], methods=["ft1"], extra=[*TINY, f"results_dir={tmp_path}"])
     first = plan(cells)
-    assert len(first.todo) == 2 and estimate_cost(first) == (0.0, ["halfcheetah"])
-    done = first.todo[0]
+    assert len(first.todo) == 3 and estimate_cost(first) == (0.0, ["halfcheetah"])  # random + ft1 x 2 learners
+    done = first.todo[1]
     record = {"run_id": done.run_id, "scale": "smoke", "suite": "halfcheetah", "wall_time_s": 12.0}
     (tmp_path / "runs" / done.run_id).mkdir(parents=True)
     (tmp_path / "runs" / done.run_id / "record.json").write_text(json.dumps(record))
     second = plan(cells)
-    assert [c.run_id for c in second.done] == [done.run_id] and len(second.todo) == 1
+    assert [c.run_id for c in second.done] == [done.run_id] and len(second.todo) == 2
     assert estimate_cost(second) == (12.0, [])
 
 
-def test_reference_runs_form_the_first_phase(tmp_path):
-    """SAC-N records must exist before the runs that normalize by them, whatever the engine's order."""
-    from plasticbench.benchmark.suite import phases
+def test_reference_runs_form_the_first_phases(tmp_path):
+    """Random, then SAC-N, then scratch records exist before the runs that score by them, whatever the engine's order."""
+    from plasticbench.benchmark.suite import load_cell, phases
 
-    the_plan = plan(grid("smoke", suites=["halfcheetah_forgetting"], methods=["ft1", "sac_n", "ewc"],
+    the_plan = plan(grid("smoke", suites=["halfcheetah_forgetting"], methods=["ft1", "sac_n", "scratch", "ewc"],
                          extra=[*TINY, f"results_dir={tmp_path}"]))
-    first, second = phases(the_plan)
-    assert {c.method for c in first.todo} == {"sac_n"} and "sac_n" not in {c.method for c in second.todo}
-    assert sorted(first.todo + second.todo, key=str) == sorted(the_plan.todo, key=str)
-    for part in (first, second):  # each phase's cells are its own configs' overrides
-        assert [c.run_id for c in part.todo] == [load_run_config(list(cells)).run_id for cells in part.cells]
-    assert len(phases(plan(grid("smoke", suites=["hopper"], methods=["ft1"], extra=[*TINY])))) == 1
+    parts = phases(the_plan)
+    assert [sorted({c.method for c in part.todo}) for part in parts] == [["random"], ["sac_n"], ["scratch"], ["ewc", "ft1"]]
+    assert sorted((c for part in parts for c in part.todo), key=str) == sorted(the_plan.todo, key=str)
+    for part in parts:  # each phase's cells are its own configs' overrides
+        assert [c.run_id for c in part.todo] == [load_cell(list(cells)).run_id for cells in part.cells]
+    hopper = phases(plan(grid("smoke", suites=["hopper"], methods=["ft1", "redo"], learners=["sac"], extra=[*TINY])))
+    assert [[c.method for c in part.todo] for part in hopper] == [["random"], ["ft1"], ["redo"]]
 
 
 def _complete(record: dict) -> bool:
@@ -68,8 +69,8 @@ def _complete(record: dict) -> bool:
 def test_grid_with_joblib(tmp_path):
     import hydra_plugins.hydra_joblib_launcher  # noqa: F401  (the dev extra installs it; missing = a failure)
     the_plan = plan(grid("smoke", suites=["halfcheetah"], methods=["ft1"], extra=[*TINY, f"results_dir={tmp_path}"]))
-    assert launch(the_plan, ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"], tmp_path / "multirun", progress=False) == 2
-    for config in the_plan.todo:
+    assert launch(the_plan, ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"], tmp_path / "multirun", progress=False) == 3
+    for config in the_plan.todo[1:]:  # the first is the random policy's measurement
         assert _complete(json.loads((tmp_path / "runs" / config.run_id / "record.json").read_text()))
     assert plan(grid("smoke", suites=["halfcheetah"], methods=["ft1"], extra=[*TINY, f"results_dir={tmp_path}"])).todo == ()
 
@@ -81,8 +82,8 @@ def test_grid_with_ray(tmp_path):
     extra = [*TINY, f"results_dir={tmp_path}"]
     the_plan = plan(grid("smoke", suites=["halfcheetah"], methods=["ft1"], extra=extra))
     overrides = ["hydra/launcher=ray", "+hydra.launcher.ray.init.num_cpus=2", "+hydra.launcher.ray.remote.num_cpus=1"]
-    assert launch(the_plan, overrides, tmp_path / "multirun", progress=False) == 2
-    for config in the_plan.todo:
+    assert launch(the_plan, overrides, tmp_path / "multirun", progress=False) == 3
+    for config in the_plan.todo[1:]:
         assert _complete(json.loads((tmp_path / "runs" / config.run_id / "record.json").read_text()))
 
 
@@ -107,15 +108,18 @@ def test_grid_with_submitit_local_survives_preemption(tmp_path):
         deadline = time.monotonic() + 300
         while not list(results.glob("runs/*/checkpoint.pt")) and time.monotonic() < deadline:
             time.sleep(0.05)
-        pid = _job_pid(next(tmp_path.glob("multirun/plan-*/.submitit")))
-        assert pid is not None and not list(results.glob("runs/*/record.json")), "the job must be mid-run"
+        # the random policy's phase has finished; the training phase's job is the live one
+        pid = next(filter(None, map(_job_pid, sorted(tmp_path.glob("multirun/plan-*/.submitit")))), None)
+        trained = [p for p in results.glob("runs/*/record.json") if json.loads(p.read_text())["method"] != "random"]
+        assert pid is not None and not trained, "the job must be mid-run"
         os.kill(pid, signal.SIGUSR2)  # what SLURM sends before preempting; submitit checkpoints and requeues
         output, _ = suite.communicate(timeout=300)
     assert suite.returncode == 0, output
     logs = " ".join(p.read_text() for p in tmp_path.glob("multirun/plan-*/.submitit/*/*_log.*"))
     assert "Requeued" in logs
     records = [json.loads(p.read_text()) for p in results.glob("runs/*/record.json")]
-    assert len(records) == 1 and _complete(records[0])
+    trained = [r for r in records if r["method"] != "random"]
+    assert len(records) == 2 and len(trained) == 1 and _complete(trained[0])
     assert not list(results.glob("runs/*/checkpoint.pt"))
 
 

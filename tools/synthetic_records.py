@@ -14,7 +14,7 @@ import numpy as np
 from plasticbench.benchmark.reporting.leaderboard import PLASTICITY_PANELS
 from plasticbench.benchmark.store import RunStore
 
-METHODS = ("ft1", "sac_n", "ft_l2", "ft_n", "ewc", "packnet", "reset", "redo")
+METHODS = ("random", "ft1", "sac_n", "ft_l2", "ft_n", "ewc", "packnet", "reset", "redo")  # random: R_random, learner "none"
 SCENARIOS = {"halfcheetah_forgetting": ("continual", 8), "cw10": ("continual", 10),
              "halfcheetah": ("online", 1), "hopper": ("online", 1), "walker2d": ("online", 1)}
 LEARNERS = ("sac", "td3")
@@ -29,17 +29,19 @@ def synthetic_record(index: int, seeds: int = 3, evals: int = 10) -> dict:
     learner = LEARNERS[(index // (len(METHODS) * len(SCENARIOS))) % len(LEARNERS)]
     scale = SCALES[(index // (len(METHODS) * len(SCENARIOS) * len(LEARNERS))) % len(SCALES)]
     setting, n_tasks = SCENARIOS[suite]
-    skill = 1.0 + 0.1 * METHODS.index(method)
+    skill = 1.0 + 0.1 * METHODS.index(method) if method != "random" else -0.1
     final = (1000.0 * skill * (0.5 + rng.rand(seeds, n_tasks))).round(3)
+    matrix = [[[round(float(v) * (k + 1) / n_tasks, 3) for v in final[:, j]] for j in range(n_tasks)] for k in range(n_tasks)]
     steps = [int(s) for s in np.linspace(1000, 1000 * evals, evals)]
     returns = [[[round(float(v) * (e + 1) / evals, 3) for v in final[:, i]] if i <= e * n_tasks // evals else None
                 for i in range(n_tasks)] for e in range(evals)]
     scores = (final / 1000.0).mean(axis=1).round(6).tolist()
     return {
-        "schema_version": 1, "run_id": f"syn{index:07d}", "method": method, "learner": learner, "suite": suite,
+        "schema_version": 1, "run_id": f"syn{index:07d}", "method": method, "suite": suite,
+        "learner": learner if method != "random" else "none",
         "family": "mujoco", "setting": setting, "backend": "mujoco", "scale": scale, "seeds": list(range(seeds)),
         "tasks": [f"task{i}" for i in range(n_tasks)], "curves": {"steps": steps, "returns": returns},
-        "final_returns": final.tolist(), "scores": scores,
+        "final_returns": final.tolist(), "scores": scores, "task_matrix": matrix,
         "normalization": {"kind": "raw", "reference_returns": None, "source": None},
         "metrics": {"average_performance": scores, "forgetting": rng.rand(seeds).round(4).tolist(),
                     "forward_transfer": (rng.rand(seeds) - 0.5).round(4).tolist(),

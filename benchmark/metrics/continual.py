@@ -51,16 +51,17 @@ def forgetting(at_task_end: np.ndarray, final: np.ndarray) -> float:
 
 
 def task_auc(eval_steps: np.ndarray, values: np.ndarray, start: int, end: int) -> float:
-    """Area under p_i(t) over task i's own interval [start, end], divided by (end - start).
+    """Area under p_i(t) over the evaluations of task i's own training, divided by the span they cover.
 
-    The CW forward-transfer AUC (metrics-benchmark.md §4.3): the area under task i's curve during
-    its training window, normalized by the window length, so a constant curve c gives AUC = c.
+    The CW forward-transfer AUC (metrics-benchmark.md §4.3: the mean of p_i(t) over the evaluation
+    points logged while task i is trained), as a trapezoid so uneven spacing is weighted by time.
 
-    Edges: only the non-NaN evaluation points with start <= step <= end are used; the curve is
-    linear between them (trapezoid rule) and held constant from the first point back to ``start``
-    and from the last point forward to ``end``. Points outside the window are never used, so the
-    AUC measures only what happened while task i was trained. When evaluation points fall exactly
-    on both edges this is the plain trapezoid over the window. No point inside -> NaN.
+    Points used: the non-NaN evaluations with start < step <= end, i.e. those taken while task i
+    trained (its end evaluation included). An evaluation at exactly `start` belongs to the previous
+    task (it is that task's end, taken before task i's on_task_start) and is excluded. The area runs
+    from the first such point to the last, divided by that span: nothing is extended back to
+    `start`, since holding the first evaluation constant over the interval before it inflated the
+    area at short budgets (issue #10). One point alone gives its value; no point -> NaN.
     """
     steps = np.asarray(eval_steps, dtype=float)
     vals = np.asarray(values, dtype=float)
@@ -68,14 +69,13 @@ def task_auc(eval_steps: np.ndarray, values: np.ndarray, start: int, end: int) -
         raise ValueError(f"eval_steps {steps.shape} and values {vals.shape} must be equal 1-D shapes")
     if not end > start:
         raise ValueError(f"task interval must have end > start, got start={start}, end={end}")
-    inside = (steps >= start) & (steps <= end) & ~np.isnan(vals)
+    inside = (steps > start) & (steps <= end) & ~np.isnan(vals)
     if not inside.any():
         return float("nan")
     xs, ys = steps[inside], vals[inside]
-    knots = np.concatenate(([start], xs[(xs > start) & (xs < end)], [end])).astype(float)
-    curve = np.interp(knots, xs, ys)  # linear between points, constant beyond the first/last
-    area = float(np.sum((curve[1:] + curve[:-1]) * np.diff(knots)) / 2.0)
-    return area / float(end - start)
+    if xs.size == 1 or xs[-1] == xs[0]:
+        return float(np.mean(ys))
+    return float(np.sum((ys[1:] + ys[:-1]) * np.diff(xs)) / 2.0 / (xs[-1] - xs[0]))
 
 
 def forward_transfer(auc: np.ndarray, auc_ref: np.ndarray) -> float:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 import torch
 from torch import nn
 
+from plasticbench.baselines.divergence import finite_per_seed
 from plasticbench.baselines.seed_rng import SeedRNG
 
 if TYPE_CHECKING:
@@ -127,14 +128,29 @@ def hidden_activations(network: nn.Module, x: torch.Tensor) -> list[torch.Tensor
     return outputs
 
 
+def finite_seeds(hidden: Sequence[torch.Tensor], parameters: Sequence[torch.Tensor]) -> torch.Tensor:
+    """[S] bool: seed s's activations and parameters are all finite (a diverged seed's may not be)."""
+    return finite_per_seed([*hidden, *parameters], hidden[0].shape[0]).to(hidden[0].device)
+
+
+def zero_where_not(finite: torch.Tensor, tensors: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+    """Each tensor [S, ...] with the slices of non-finite seeds zeroed, so batched math (svdvals
+    refuses non-finite input) runs for the others; those seeds' metrics are set to NaN afterwards."""
+    return [torch.where(finite.view(-1, *[1] * (t.dim() - 1)), t, torch.zeros_like(t)) for t in tensors]
+
+
 def network_metrics(hidden: Sequence[torch.Tensor], parameters: Iterable[torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Every forward-based metric of one seed-batched network from its hidden activations; values [S]."""
+    """Every forward-based metric of one seed-batched network from its hidden activations; values [S],
+    NaN for a seed whose activations or parameters are not finite (the other seeds are unaffected)."""
+    params = [p.detach() for p in parameters]
+    finite = finite_seeds(hidden, params)
+    hidden, params = zero_where_not(finite, hidden), zero_where_not(finite, params)
     features = hidden[-1]  # penultimate features Phi [S, B, d]
     metrics = {f"dormant_ratio_tau{tau:g}": dormant_ratio(hidden, tau) for tau in DORMANT_TAUS}
     metrics.update(active_neuron_ratio=active_neuron_ratio(hidden), fau=active_unit_fraction(hidden),
                    srank=srank(features), effective_rank=effective_rank(features),
-                   feature_norm=feature_norm(features), weight_rms=weight_rms(parameters))
-    return metrics
+                   feature_norm=feature_norm(features), weight_rms=weight_rms(params))
+    return {key: torch.where(finite, value, torch.full_like(value, math.nan)) for key, value in metrics.items()}
 
 
 def probe_batch(learner: "Learner", draw: int, size: int = PROBE_SIZE) -> "Batch":
@@ -167,7 +183,9 @@ def plasticity_snapshot(learner: "Learner", probe: "Batch") -> dict[str, list[fl
         pooled += hidden
         for key, value in network_metrics(hidden, network.parameters()).items():
             snapshot[f"{name}_{key}"] = value
-    snapshot[f"dormant_ratio_tau{FINAL_DORMANT_TAU:g}"] = dormant_ratio(pooled, FINAL_DORMANT_TAU)
+    finite = finite_seeds(pooled, [])
+    ratio = dormant_ratio(zero_where_not(finite, pooled), FINAL_DORMANT_TAU)
+    snapshot[f"dormant_ratio_tau{FINAL_DORMANT_TAU:g}"] = torch.where(finite, ratio, torch.full_like(ratio, math.nan))
     for role in ("actor", "critic"):
         norm = learner.last_grad_norms.get(role)
         snapshot[f"{role}_grad_norm"] = torch.full((learner.num_seeds,), math.nan) if norm is None else norm

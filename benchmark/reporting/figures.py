@@ -1,5 +1,5 @@
 """Leaderboard figures (matplotlib, Agg): aggregate intervals, performance profiles, learning and
-plasticity-metric curves. Each figure is written as PNG and SVG, byte-identical on regeneration:
+plasticity-metric curves, task x task matrices. Each figure is written as PNG and SVG, byte-identical on regeneration:
 a fixed `svg.hashsalt`, no date or software version in the metadata, sorted inputs.
 """
 from __future__ import annotations
@@ -126,4 +126,26 @@ def curves(stem: Path, title: str, ylabel: str, series: dict[str, dict[str, tupl
         ax.set_title(ylabel if len(series) == 1 else panel)
     fig.legend([handles[label] for label in labels], labels, loc="center right", fontsize=6, frameon=False)
     fig.suptitle(title)
+    return save(fig, stem)
+
+
+def task_matrices(stem: Path, title: str, tasks: Sequence[str], matrices: dict[str, np.ndarray]) -> list[Path]:
+    """One heatmap per method: row k = after task k's end, column j = task j, mean return or score.
+
+    The lower triangle and diagonal are tasks already trained (forgetting reads down a column);
+    the upper triangle is tasks not trained yet (zero-shot transfer)."""
+    ncols = min(4, len(matrices))
+    n = len(tasks)
+    fig, axes = _figure(0.25 * n + 1.6, 0.25 * n + 1.0, ncols, left=0.9, legend=True, nrows=-(-len(matrices) // ncols))
+    for ax in axes[len(matrices):]:
+        ax.set_visible(False)
+    for ax, (label, matrix) in zip(axes, matrices.items()):
+        image = ax.imshow(matrix, cmap="viridis", aspect="equal")
+        ax.set_xticks(range(n), [f"{j}" for j in range(n)], fontsize=6)
+        ax.set_yticks(range(n), [f"{k}" for k in range(n)], fontsize=6)
+        ax.set_xlabel("evaluated task", fontsize=6)
+        ax.set_ylabel("after task", fontsize=6)
+        ax.set_title(label, fontsize=7)
+        fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04).ax.tick_params(labelsize=5)
+    fig.suptitle(f"{title}\ntasks: " + ", ".join(f"{j}={name}" for j, name in enumerate(tasks)), fontsize=6)
     return save(fig, stem)

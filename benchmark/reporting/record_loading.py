@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 SCHEMA_VERSION = 1
-# reference: returns / published or SAC-N reference; raw: unnormalized returns (never pooled);
-# success, d4rl, human: the suite's own normalized score (benchmark/scores.py).
-NORMALIZATION_KINDS = ("reference", "raw", "success", "d4rl", "human")
+# expert, sac_n, ft1: (R - R_random) / (R_reference - R_random) with that reference; raw: unnormalized
+# returns (never pooled); "reference not learned": raw, the reference did not beat random by a clear
+# margin; success, d4rl, human: the suite's own normalized score (benchmark/reporting/scores.py);
+# reference: the older return / reference ratio (records before harness 0.4).
+NORMALIZATION_KINDS = ("expert", "sac_n", "ft1", "raw", "reference not learned", "success", "d4rl", "human", "reference")
 
 
 def is_number(value: Any) -> bool:

@@ -117,3 +117,18 @@ def test_body_scale_changes_the_dynamics():
     normal, _ = _rollout(make_halfcheetah_variant("normal"), actions)
     heavy, _ = _rollout(make_halfcheetah_variant("carry_stuff"), actions)
     assert not np.allclose(normal[-1], heavy[-1])
+
+
+def test_reset_noise_is_uniform_in_a_tenth_on_positions_and_velocities():
+    """scenarios-halfcheetah.md "Initial state": U(-0.1, 0.1), not gymnasium's 0.1 N(0, 1) on velocities."""
+    env = make_halfcheetah_variant("normal")
+    base = env.unwrapped
+    env.reset(seed=0)
+    deviations = []
+    for _ in range(200):
+        env.reset()
+        deviations.append(np.concatenate([base.data.qpos - base.init_qpos, base.data.qvel - base.init_qvel]))
+    deviations = np.array(deviations)  # [200, nq + nv]
+    assert np.abs(deviations).max() <= 0.1
+    assert np.abs(deviations).max() > 0.099 and abs(deviations.mean()) < 0.01  # spread over the whole interval
+    assert np.mean(np.abs(deviations) > 0.05) == pytest.approx(0.5, abs=0.05)  # uniform: half beyond 0.05 (normal: 62%)

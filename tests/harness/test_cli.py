@@ -51,6 +51,7 @@ def test_the_grid_holds_exactly_the_compatible_combinations():
         ("method=ft1", "learner=sac", "suite=halfcheetah"), ("method=ft1", "learner=td3", "suite=halfcheetah"),
         ("method=ft1", "learner=sac", "suite=halfcheetah_forgetting"), ("method=ft1", "learner=td3", "suite=halfcheetah_forgetting"),
         ("method=ft_l2", "learner=sac", "suite=halfcheetah_forgetting"), ("method=ft_l2", "learner=td3", "suite=halfcheetah_forgetting"),
+        ("method=random", "suite=halfcheetah", "scale=smoke"), ("method=random", "suite=halfcheetah_forgetting", "scale=smoke"),
     }
 
 
@@ -58,10 +59,10 @@ def test_suite_skips_runs_whose_record_exists(tmp_path):
     extra = [*TINY, f"results_dir={tmp_path}", "seeds=1"]
     cells = grid("smoke", suites=["hopper"], methods=["ft1"], learners=["td3"], extra=extra)
     first = plan(cells)
-    assert len(first.todo) == 1 and not first.done
+    assert [c.method for c in first.todo] == ["random", "ft1"] and not first.done
     run_plan(first, progress=False)
     second = plan(cells)
-    assert not second.todo and len(second.done) == 1
+    assert not second.todo and len(second.done) == 2
 
 
 def test_leaderboard_regenerates_byte_identically(tmp_path, capsys):

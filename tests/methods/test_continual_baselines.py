@@ -80,3 +80,29 @@ def test_sac_n_reset_critic_flag_also_refreshes_the_critic():
     critic_before = [p.detach().clone() for p in learner.networks["critic"].parameters()]
     method.on_task_start(learner, FakeTask(1))
     assert all(not torch.equal(a, b) for a, b in zip(critic_before, learner.networks["critic"].parameters()))
+
+
+def test_scratch_starts_every_task_as_a_fresh_learner_and_explores_uniformly_until_its_first_update():
+    from plasticbench.methods.scratch import Scratch
+
+    method = Scratch()
+    learner = SAC(CONFIG, OBS, ACT, [0, 1], method)
+    learner.start_task(0)
+    method.on_task_start(learner, FakeTask(0))
+    fill(learner, [0, 1], steps=8)
+    for _ in range(3):
+        learner.update()
+    trained = {role: [p.detach().clone() for p in learner.networks[role].parameters()] for role in ("actor", "critic")}
+    method.on_task_end(learner, FakeTask(0))
+    learner.start_task(1)
+    method.on_task_start(learner, FakeTask(1))
+    for role in ("actor", "critic"):  # both re-initialized: the critic does not carry over, unlike SAC-N's
+        assert all(not torch.equal(p, q) for p, q in zip(learner.networks[role].parameters(), trained[role]))
+    assert learner.buffer.size == 0 and learner.log_alpha.exp().allclose(torch.tensor(CONFIG.init_temperature))
+    counter = learner.rng.counter
+    action = learner.act(torch.zeros(2, OBS), explore=True)  # before the task's first update: uniform
+    assert learner.rng.counter == counter + 1 and action.abs().max() < 1.0
+    assert method.act(learner, torch.zeros(2, OBS), explore=False) is None  # evaluation keeps the policy
+    fill(learner, [0, 1], steps=8)
+    learner.update()
+    assert method.act(learner, torch.zeros(2, OBS), explore=True) is None  # after it, the policy acts

@@ -1,6 +1,7 @@
 """PackNet, Salina/Brax version (continual-baselines.md §10.1): allocation rule, frozen entries, fine-tune,
 evaluation views, seeds, checkpoints, and a resumed run equal to an uninterrupted one."""
 import copy
+import dataclasses
 import math
 
 import pytest
@@ -64,14 +65,20 @@ def test_first_consolidation_keeps_an_eighth_fine_tunes_it_and_zeroes_the_rest()
     assert method.model_size(learner) == 2 * learner.policy_params()
 
 
-def test_fine_tune_length_is_a_fraction_of_the_tasks_env_steps_unless_an_absolute_count_is_set():
+def test_fine_tune_length_is_a_fraction_of_the_tasks_gradient_steps_unless_an_absolute_count_is_set():
     learner, method = make(retrain_steps=None, retrain_fraction=0.25)
     learner.start_task(0)
     method.on_task_start(learner, FakeTask(0))
     fill(learner, [0, 1], steps=20)
-    assert method.retrain_length(learner) == 5
+    assert method.retrain_length(learner) == 5  # 0.25 of 20 gradient steps at one per env step
     method.on_task_end(learner, FakeTask(0))
     assert learner.updates == 5
+    half, half_method = make(learner_config=dataclasses.replace(CONFIG, updates_per_step=0.5), retrain_steps=None)
+    half.start_task(0)
+    half_method.on_task_start(half, FakeTask(0))
+    fill(half, [0, 1], steps=20)
+    assert half_method.retrain_length(half) == 2  # the default 0.2 of the 10 gradient steps 20 env steps allow
+    assert PackNet.Config().retrain_fraction * 1_000_000 * 0.5 == 100_000  # [RN] at the paper's budget
     assert make(retrain_steps=7)[1].retrain_length(learner) == 7
     for bad in ({"prune_coeff": 1.0}, {"retrain_steps": -1}, {"retrain_fraction": -0.1}):
         with pytest.raises(ValueError, match="packnet"):
