@@ -116,3 +116,33 @@ def test_iql_value_step_moves_only_the_value_network():
     learner.step_optimizer("value", expectile_loss(q - learner.networks["value"](batch.obs), 0.7).mean(), batch)
     changed = {role: any(not torch.equal(a, b) for a, b in zip(ps, learner.networks[role].parameters())) for role, ps in before.items()}
     assert changed == {"actor": False, "value": True, "critic": False}
+
+
+@pytest.mark.parametrize("cls,config", LEARNERS)
+def test_a_poisoned_seed_of_an_offline_learner_is_frozen_and_dated_by_its_gradient_step(cls, config):
+    """Main's divergence guard on BCQ and IQL: the other seed's every bit is that of a clean run."""
+    from tests.poison import PoisonedGradient, seed_slices
+
+    def run(at_update):
+        learner = cls(config, OBS, ACT, [0, 1], PoisonedGradient(PoisonedGradient.Config(at_update=at_update)))
+        learner.load_dataset(dataset(), total_updates=6)
+        for _ in range(6):
+            learner.update()
+        return learner
+
+    poisoned, clean = run(3), run(-1)
+    assert poisoned.diverged() == {1: 3} and clean.diverged() == {}  # offline: no env step, the update count
+    for role, tensors in seed_slices(clean, 0).items():
+        assert all(torch.equal(a, b) for a, b in zip(seed_slices(poisoned, 0)[role], tensors)), role
+    for role, before in poisoned.method.frozen.items():
+        assert all(torch.equal(p[1], b) for p, b in zip(poisoned.networks[role].parameters(), before)), role
+
+
+@pytest.mark.parametrize("cls,config", LEARNERS)
+def test_offline_learners_keep_each_seeds_own_loss_for_live_logging(cls, config):
+    learner = trained(cls, config, [0, 1, 2], updates=2)
+    roles = {"bcq": {"vae", "critic", "actor"}, "iql": {"value", "actor", "critic"}}[learner.name]
+    diagnostics = learner.diagnostics()
+    assert set(diagnostics) == {f"{role}_loss" for role in roles}
+    assert all(v.shape == (3,) and torch.isfinite(v).all() for v in diagnostics.values())
+    assert len({float(v) for v in diagnostics["critic_loss"]}) == 3  # each seed's own, never a shared mean

@@ -46,6 +46,8 @@ def test_the_smoke_grid_holds_offline_cells_only_with_offline_learners(datasets)
     learners = {c[1] for c in cells}
     assert learners == {"learner=bcq", "learner=iql"} and "method=ft1" in {c[0] for c in cells}
     assert not [c for c in grid("smoke", suites=["hopper"]) if c[1] in ("learner=bcq", "learner=iql")]
+    assert "method=random" not in {c[0] for c in cells}  # D4RL's REF_MIN is R_random: nothing to measure
+    assert "method=random" in {c[0] for c in grid("smoke", suites=["hopper"])}
 
 
 def test_mismatched_learner_or_file_is_refused_before_any_work(datasets, tmp_path, capsys):
@@ -115,3 +117,17 @@ def test_dapd_runs_online_and_updates_masks_at_episode_ends(tiny_config):
     assert all(n > 1 for n in summary["mask_updates"]) and summary["frozen_at_env_step"] == [None, None]
     assert record["config"]["method_config"]["freeze_return"] == 2500.0  # the hopper threshold (dapd.md §5)
     assert all(f < summary["dense_flops_per_forward"]["critic"] for f in summary["flops_per_forward"]["critic"])
+
+
+def test_an_offline_plan_counts_the_dataset_once_and_checkpoints_write_no_replay_chunks(datasets, tiny_config):
+    from plasticbench.benchmark.memory_plan import plan_run
+
+    overrides = ["method=ft1", *LEARNER_TINY["iql"], *OFFLINE_TINY]
+    one, three = plan_run(tiny_config(*overrides, "seeds=1")), plan_run(tiny_config(*overrides, "seeds=3"))
+    assert one.replay_bytes == three.replay_bytes and one.capacity == three.capacity  # shared by the seeds
+    assert "one copy for all seeds" in three.line() and three.checkpoint_bytes == three.learner_bytes
+    run = runner.Run(tiny_config(*overrides, "seeds=3"), progress=False)
+    assert run.learner.buffer.size <= three.capacity
+    assert 0 < run.learner.buffer.allocated_bytes() <= three.replay_bytes  # timeout rows are dropped when loaded
+    run.execute()
+    assert not list(run.store.replay_dir.glob("*"))
