@@ -72,13 +72,15 @@ def single_output(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> 
 class BatchedMLP(nn.Module):
     """An MLP per seed. With `heads` > 1 the last layer holds one output block per task head."""
 
-    def __init__(self, num_seeds: int, sizes: Sequence[int], activation: str, rng: SeedRNG, heads: int = 1) -> None:
+    def __init__(self, num_seeds: int, sizes: Sequence[int], activation: str, rng: SeedRNG, heads: int = 1,
+                 linear: type[BatchedLinear] = BatchedLinear) -> None:
+        """`linear` is the layer class (a subclass adds e.g. a weight mask; the initial draws are the same)."""
         super().__init__()
         if activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}; allowed: {sorted(ACTIVATIONS)}")
         self.out_features, self.heads = sizes[-1], heads
         dims = list(sizes[:-1]) + [sizes[-1] * heads]
-        self.layers = nn.ModuleList(BatchedLinear(num_seeds, i, o, rng) for i, o in zip(dims[:-1], dims[1:]))
+        self.layers = nn.ModuleList(linear(num_seeds, i, o, rng) for i, o in zip(dims[:-1], dims[1:]))
         self.activation = ACTIVATIONS[activation]()
 
     def features(self, x: torch.Tensor) -> torch.Tensor:

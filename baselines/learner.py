@@ -18,7 +18,7 @@ from torch import nn
 from plasticbench.baselines.batched import BatchedMLP, params_per_seed
 from plasticbench.baselines.divergence import SeedHealth
 from plasticbench.baselines.events import EventLog, StructuralEvent, snapshot_due
-from plasticbench.baselines.replay import Batch, ReplayBuffer, obs_dtype
+from plasticbench.baselines.replay import Batch, DatasetBuffer, ReplayBuffer, obs_dtype
 from plasticbench.baselines.seed_rng import SeedRNG
 from plasticbench.benchmark.metrics.plasticity import EVENT_PROBE_STREAM, grad_norm, plasticity_snapshot, probe_batch
 from plasticbench.methods.base import Method
@@ -102,6 +102,7 @@ class Learner:
     name: ClassVar[str] = ""
     Config: ClassVar[type] = LearnerConfig
     target_roles: ClassVar[dict[str, str]] = {"critic": "critic_target"}
+    offline: ClassVar[bool] = False  # trains from a fixed dataset only (BCQ, IQL); never steps an environment
 
     def __init__(self, config: LearnerConfig, obs_dim: int, act_dim: int, seeds: Sequence[int], method: Method,
                  num_tasks: int = 1, device: torch.device | str = "cpu", task_budgets: Sequence[int] | None = None,
@@ -132,14 +133,16 @@ class Learner:
         self.reset_optimizers()
         self.last_losses: dict[str, torch.Tensor] = {}  # role -> [S], each seed's own loss (the method's term excluded)
         self.last_grad_norms: dict[str, torch.Tensor] = {}  # role -> [S], metrics-plasticity.md §G
+        self.total_updates: int | None = None  # the training budget in gradient steps, when known (offline)
         self.rollouts: Callable | None = None  # the run loop's `benchmark.rollouts.Rollouts`
         self.rollout_calls = 0
         self.rollout_steps: dict[int, dict[str, list[int]]] = {}  # task -> {"charged", "uncharged"} -> [S]
 
     # ----- construction -------------------------------------------------------------------
-    def network(self, role: str, in_dim: int, out_dim: int) -> nn.Module:
+    def network(self, role: str, in_dim: int, out_dim: int, hidden: Sequence[int] | None = None) -> nn.Module:
         """The network for `role`: the method's replacement if it builds one, else a batched MLP."""
-        spec = NetworkSpec(role, (in_dim, *self.config.hidden, out_dim), self.config.activation,
+        hidden = self.config.hidden if hidden is None else hidden
+        spec = NetworkSpec(role, (in_dim, *hidden, out_dim), self.config.activation,
                            self.num_heads, self.num_seeds, self.rng)
         self.specs[role] = spec
         module = self.method.build(self, role, spec)
@@ -250,6 +253,11 @@ class Learner:
         after = plasticity_snapshot(self, probe) if snapshot else None
         self.events.add(event, self.task_index, self.env_steps, self.updates, before, after)
 
+    def clock(self) -> int:
+        """The run's step count that divergence is dated by: env steps online, gradient steps offline
+        (an offline run's step is one update; it never steps an environment)."""
+        return self.updates if self.offline else self.env_steps
+
     @property
     def head(self) -> int:
         return self.task_index if self.num_heads > 1 else 0
@@ -261,11 +269,23 @@ class Learner:
             action = self.method.act(self, obs, explore)
             action = action if action is not None else self.policy_action(obs, explore, self.head)
             finite = torch.isfinite(action).all(dim=-1)  # [S]
-            self.health.observe(finite, self.env_steps)
+            self.health.observe(finite, self.clock)
             return torch.where(finite[:, None], action, torch.zeros_like(action))
 
     def policy_action(self, obs: torch.Tensor, explore: bool, head: int) -> torch.Tensor:
         raise NotImplementedError
+
+    def role_inputs(self, batch: Batch) -> dict[str, torch.Tensor]:
+        """What each role's network reads from a batch [S, B, ...] (probes and neuron scores use it)."""
+        return {"actor": batch.obs, "critic": torch.cat([batch.obs, batch.action], dim=-1)}
+
+    def load_dataset(self, data: dict[str, torch.Tensor], total_updates: int) -> None:
+        """Offline mode: train on `data` (rows [N, ...]: obs, action, reward [N, 1], next_obs, done [N, 1],
+        episode_end [N]) for `total_updates` gradient steps; the data replaces the replay buffer."""
+        if not self.offline:
+            raise ValueError(f"learner {self.name!r} learns online; offline datasets need an offline learner (bcq, iql)")
+        self.buffer = DatasetBuffer({k: v.to(self.device) for k, v in data.items() if k in DatasetBuffer.FIELDS})
+        self.total_updates = total_updates
 
     def random_action(self) -> torch.Tensor:
         return self.mask_action(self.rng.uniform(self.act_dim, low=-1.0, high=1.0))
@@ -275,6 +295,9 @@ class Learner:
         done = terminated if self.config.bootstrap_on_timeout else terminated | truncated
         self.buffer.add(obs, action, reward, next_obs, done.to(torch.float32))
         self.env_steps += 1
+        ended = terminated | truncated
+        if ended.any():
+            self.method.on_episode_end(self, ended)
 
     def sample_batch(self) -> Batch:
         batch = self.method.sample(self, self.buffer, self.config.batch_size)
@@ -292,7 +315,7 @@ class Learner:
         loss.backward()
         self.method.before_optimizer_step(self, role)
         self.last_grad_norms[role] = grad_norm(p for group in optimizer.param_groups for p in group["params"])
-        self.health.guarded_step(optimizer, self.last_grad_norms[role], self.env_steps)
+        self.health.guarded_step(optimizer, self.last_grad_norms[role], self.clock)
         self.last_losses[role] = per_seed_loss.detach()
 
     def diagnostics(self) -> dict[str, torch.Tensor]:

@@ -227,3 +227,48 @@ class ReplayBuffer:
 
     def load_state_dict(self, state: dict) -> None:
         self.restore(state["pointer"], state["chunks"])
+
+
+class DatasetBuffer(ReplayBuffer):
+    """A fixed offline dataset, one copy shared by every seed: rows [N, ...], per-seed indices [S, B].
+
+    Seeds still draw their own indices from their own streams, so they see different minibatches of
+    the same data and stay independent. Nothing is ever added or cleared, and the rows are not
+    checkpointed: a resumed run re-reads (and re-validates) the same file. So the incremental
+    checkpoint interface (`pointer_state`, `unsaved_chunk`, `restore`) writes no chunk: the pointer
+    state is an empty fill of epoch 0 that names the dataset's size, which `restore` checks.
+    Next observations are kept as a full array (a dataset's episodes need not be contiguous, so the
+    online buffer's one-copy layout would not hold).
+    """
+
+    def __init__(self, data: dict[str, torch.Tensor]) -> None:
+        self.storage = {k: data[k] for k in self.FIELDS}
+        self.capacity = self.size = int(self.storage["obs"].shape[0])
+        self.pointer, self.added, self.epoch, self.saved_upto = 0, 0, 0, 0
+        self.device = self.storage["obs"].device
+
+    def add(self, *args: torch.Tensor) -> None:
+        raise RuntimeError("offline training adds no transitions: the dataset is fixed")
+
+    def gather(self, index: torch.Tensor) -> Batch:
+        return Batch(**{k: v[index] for k, v in self.storage.items()})
+
+    def clear(self) -> None:
+        """A task start keeps the dataset (the online buffer's reset does not apply offline)."""
+
+    def allocated_bytes(self) -> int:
+        return sum(t.numel() * t.element_size() for t in self.storage.values())
+
+    def pointer_state(self) -> dict:
+        return {"epoch": 0, "added": 0, "capacity": self.capacity, "dataset_size": self.size}
+
+    def unsaved_chunk(self) -> None:
+        return None
+
+    def restore(self, pointer: dict, chunks: list[dict]) -> None:
+        size = pointer.get("dataset_size")
+        if size is None or int(size) != self.size:
+            raise ValueError(f"checkpoint was trained on a dataset of {size} transitions, this one has {self.size}")
+
+    def state_dict(self) -> dict:
+        return {"pointer": self.pointer_state(), "chunks": []}

@@ -1,4 +1,4 @@
-"""`plasticbench`: list, run, suite, leaderboard, perf, new-method.
+"""`plasticbench`: list, run, suite, leaderboard, perf, new-method, dataset.
 
 Arguments are Hydra-style `key=value` overrides. Every name and combination is checked before
 any work starts; a bad one exits with status 2 and a message listing the allowed values.
@@ -21,7 +21,8 @@ USAGE = """usage:
   plasticbench leaderboard [results_dir=PATH] [output=PATH] [figures=PATH] [draw=true|false] [jobs=N]
   plasticbench status scale=smoke|short|paper [suites=a,b] [methods=a,b] [learners=a,b] [results_dir=PATH] [stalled_after=SECONDS]
   plasticbench perf learner=sac seeds=1,8 [vs=sb3] [steps=N] [device=cpu|cuda] [env=HalfCheetah-v5]
-  plasticbench new-method NAME"""
+  plasticbench new-method NAME
+  plasticbench dataset collect env=hopper kind=random|medium|expert|medium-replay|medium-expert [steps=N] [train_steps=N] [seed=N] [output=PATH]"""
 
 
 EXIT_FAILED, EXIT_USAGE, EXIT_DIVERGED = 1, 2, 3
@@ -179,9 +180,28 @@ def cmd_new_method(args: Sequence[str]) -> None:
         print(f"wrote {path}")
 
 
+def cmd_dataset(args: Sequence[str]) -> None:
+    """Build a D4RL-layout dataset with the harness's SAC (benchmark/dataset_collect.py)."""
+    from plasticbench.benchmark.dataset_collect import collect
+
+    if not args or args[0] != "collect":
+        raise UsageError(f"dataset what? got {args[0] if args else ''!r}; allowed: collect")
+    options = split_options(args[1:], {"env", "kind", "steps", "train_steps", "seed", "output"})
+    for key in ("env", "kind"):
+        if key not in options:
+            raise UsageError(f"dataset collect needs {key}=...")
+    steps = _positive_int("steps", options.get("steps", "1000000"))  # D4RL's size for most MuJoCo datasets
+    train_steps = _positive_int("train_steps", options.get("train_steps", "1000000"))  # D4RL trained SAC 1M steps
+    seed = options.get("seed", "0")
+    if not seed.isdigit():
+        raise UsageError(f"seed must be a non-negative integer, got {seed!r}")
+    path = collect(options["env"], options["kind"], steps, train_steps, int(seed), Path(options["output"]) if "output" in options else None)
+    print(f"wrote {path}")
+
+
 COMMANDS: dict[str, Callable[[Sequence[str]], int | None]] = {
     "list": cmd_list, "run": cmd_run, "suite": cmd_suite, "status": cmd_status, "leaderboard": cmd_leaderboard,
-    "perf": cmd_perf, "new-method": cmd_new_method,
+    "perf": cmd_perf, "new-method": cmd_new_method, "dataset": cmd_dataset,
 }
 
 

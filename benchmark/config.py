@@ -23,6 +23,7 @@ from plasticbench.benchmark import registry
 from plasticbench.benchmark.live import parse_loggers
 from plasticbench.benchmark.config_checks import check_device, check_numbers, check_scale, seed_list
 from plasticbench.envs.catalog import get_scenario, scenario_names
+from plasticbench.envs.offline import all_suite_names, checked_scenario
 from plasticbench.envs.task import Scenario, Task
 
 HARNESS_VERSION = "0.4.0"  # 0.4: scores against a measured random policy, events at every scale, the task x task matrix, seed-exact kernels, Q1/Q2 metrics on a 1,000 probe; 0.2: task-end evaluation after on_task_end, model size over a plain actor; 0.3: no normalization by a non-positive SAC-N reference
@@ -54,6 +55,7 @@ class RunSchema:
     seeds: Any = None
     results_dir: str = "results"
     device: str = "cpu"
+    dataset: Any = None  # offline suites: a D4RL-layout file instead of the dataset folder's (envs/offline.py)
     logger: Any = "none"
 
 
@@ -82,9 +84,12 @@ class RunConfig:
         learner_config = dataclasses.asdict(self.learner_config)
         if learner_config.get("replay_dtype") == "float32":
             del learner_config["replay_dtype"]  # exact storage: the runs named before the option existed, unchanged
-        return {"harness_version": HARNESS_VERSION, "method": self.method, "method_config": dataclasses.asdict(self.method_config),
-                "learner": self.learner, "learner_config": learner_config, "suite": self.suite,
-                "scale": dataclasses.asdict(self.scale), "seeds": list(self.seeds)}
+        identity = {"harness_version": HARNESS_VERSION, "method": self.method, "method_config": dataclasses.asdict(self.method_config),
+                    "learner": self.learner, "learner_config": learner_config, "suite": self.suite,
+                    "scale": dataclasses.asdict(self.scale), "seeds": list(self.seeds)}
+        if self.scenario is not None and self.scenario.offline_data is not None:
+            identity["dataset_sha256"] = self.scenario.offline_data.sha256  # the data, wherever the file lies
+        return identity
 
     @property
     def run_id(self) -> str:
@@ -112,7 +117,7 @@ def register_configs() -> None:
         store.store(group="method", name=name, node=_node(registry.get_method(name).Config, name))
     for name in registry.learner_names():
         store.store(group="learner", name=name, node=_node(registry.get_learner(name).Config, name))
-    for name in scenario_names():
+    for name in {*scenario_names(), *all_suite_names()}:
         store.store(group="suite", name=name, node={"name": name})
 
 
@@ -138,16 +143,20 @@ def scenario_overrides(overrides: Sequence[str]) -> list[str]:
     scale's schedule (Rewire's 12,800-transition warm-up at paper scale). Order: scenario, scale, the
     scenario's scale settings, then the user's overrides, so anything set on the command line wins.
     """
-    scenario = get_scenario(_value(overrides, "suite") or "halfcheetah")
+    suite = _value(overrides, "suite") or "halfcheetah"
     method, learner = _value(overrides, "method") or "ft1", _value(overrides, "learner") or "sac"
-    extra = [f"learner.{k}={_hydra_literal(v)}" for k, v in scenario.learner_overrides.get(learner, {}).items()]
-    extra += [f"method.{k}={_hydra_literal(v)}" for k, v in scenario.method_overrides.get(method, {}).items()]
+    extra, scenario = [], None
+    if suite not in all_suite_names():  # offline suites carry no paper overrides (their file may come from `dataset=`)
+        scenario = get_scenario(suite)
+        extra += [f"learner.{k}={_hydra_literal(v)}" for k, v in scenario.learner_overrides.get(learner, {}).items()]
+        extra += [f"method.{k}={_hydra_literal(v)}" for k, v in scenario.method_overrides.get(method, {}).items()]
     scale = _value(overrides, "scale") or "smoke"
     scale_file = CONF_DIR / "scale" / f"{scale}.yaml"
     if scale_file.is_file():
         learner_sizes = OmegaConf.to_container(OmegaConf.load(scale_file)).get("learner_overrides") or {}
         extra += [f"learner.{k}={_hydra_literal(v)}" for k, v in learner_sizes.items()]
-    extra += [f"scale.{k}={_hydra_literal(v)}" for k, v in scenario.scale_overrides.get(scale, {}).items()]
+    if scenario is not None:
+        extra += [f"scale.{k}={_hydra_literal(v)}" for k, v in scenario.scale_overrides.get(scale, {}).items()]
     return extra
 
 
@@ -161,7 +170,8 @@ def compose_config(overrides: Sequence[str]) -> Any:
     """Compose the Hydra config for command-line style overrides, with clear errors for bad names."""
     _check_group_choice("method", _value(overrides, "method"), registry.method_names())
     _check_group_choice("learner", _value(overrides, "learner"), registry.learner_names())
-    _check_group_choice("suite", _value(overrides, "suite"), scenario_names())
+    offline = all_suite_names() if _value(overrides, "dataset") not in (None, "null") else []
+    _check_group_choice("suite", _value(overrides, "suite"), sorted({*scenario_names(), *offline}))
     _check_group_choice("scale", _value(overrides, "scale"), scale_names())
     register_configs()
     GlobalHydra.instance().clear()
@@ -184,7 +194,10 @@ def resolve(cfg: Any) -> RunConfig:
     method_name, learner_name = data["method"].pop("name"), data["learner"].pop("name")
     method_cls = registry.get_method(method_name)
     learner_cls = registry.get_learner(learner_name)
-    scenario = get_scenario(data["suite"]["name"])
+    suite, dataset = data["suite"]["name"], data["dataset"]
+    if dataset is not None and suite not in all_suite_names():
+        raise ValueError(f"dataset= applies to offline suites only, not {suite!r}; allowed: {', '.join(all_suite_names())}")
+    scenario = checked_scenario(suite, dataset) if suite in all_suite_names() else get_scenario(suite)
     registry.check_compatible(method_cls, learner_name, scenario.setting, scenario.name)
     device = data["device"]
     check_device(device)

@@ -11,6 +11,11 @@ anything is allocated. Not counted: a method's own state beyond its networks (EW
 PackNet's masks: parameter-sized, small next to the replay), networks a method grows later
 (PNN columns, NE growth), and the process's fixed overhead (Python, torch, simulators:
 ~0.5 GB RSS measured, tools/replay_memory.py).
+
+Offline runs (an offline suite's dataset, benchmark/offline_loop.py) allocate no replay: the
+dataset's transitions are held once and shared by every seed (`DatasetBuffer`), so the plan counts
+their bytes once, whatever the number of seeds, and a checkpoint writes no replay chunk (a resumed
+run re-reads the file): the learner state alone.
 """
 from __future__ import annotations
 
@@ -38,8 +43,22 @@ class MemoryPlanError(ValueError):
 
 def replay_capacity(config: RunConfig) -> int:
     """Transitions per seed the buffer preallocates. Buffers are emptied at every task start
-    (continual-baselines.md §1), so no task can use more room than its own budget: capped there."""
+    (continual-baselines.md §1), so no task can use more room than its own budget: capped there.
+    Offline: a one-row placeholder, replaced by the dataset before the first update."""
+    if config.scenario.offline_data is not None:
+        return 1
     return min(config.learner_config.buffer_size, max(config.budget(t) for t in config.scenario.tasks))
+
+
+def dataset_size(config: RunConfig) -> tuple[int, int]:
+    """(rows, bytes) an offline run holds, once for all seeds: obs, action, reward, next_obs, done in
+    float32 for each of the file's rows (an upper bound: timeout rows are dropped when loaded)."""
+    from plasticbench.envs.offline import read_d4rl
+
+    scenario = config.scenario
+    raw, _ = read_d4rl(scenario.offline_data.path, scenario.obs_dim, scenario.act_dim)
+    rows = int(raw["rewards"].shape[0])
+    return rows, rows * (2 * scenario.obs_dim + scenario.act_dim + 2) * 4
 
 
 def learner_bytes(config: RunConfig) -> int:
@@ -69,6 +88,7 @@ class MemoryPlan:
     checkpoint_bytes: int  # the largest checkpoint: one replay chunk + the learner state
     checkpoint_seconds: float
     free_bytes: int | None  # free memory on `device` now (None: unknown)
+    shared: bool = False  # offline: `capacity` transitions held once for all seeds (the dataset)
 
     @property
     def device_bytes(self) -> int:
@@ -87,8 +107,9 @@ class MemoryPlan:
 
     def line(self) -> str:
         free = "unknown" if self.free_bytes is None else size(self.free_bytes)
-        return (f"{self.label} seeds={self.seeds} device={self.device}: replay {size(self.replay_bytes)} "
-                f"({self.capacity:,} transitions/seed, {self.replay_dtype}), learner {size(self.learner_bytes)}, "
+        held = (f"dataset {size(self.replay_bytes)} ({self.capacity:,} transitions, one copy for all seeds)" if self.shared
+                else f"replay {size(self.replay_bytes)} ({self.capacity:,} transitions/seed, {self.replay_dtype})")
+        return (f"{self.label} seeds={self.seeds} device={self.device}: {held}, learner {size(self.learner_bytes)}, "
                 f"checkpoint {size(self.checkpoint_bytes)} in ~{self.checkpoint_seconds:.2f} s, "
                 f"peak {size(self.peak_bytes)}; free {free}" + ("" if self.fits else "  DOES NOT FIT"))
 
@@ -122,12 +143,16 @@ def free_bytes(device: str) -> int | None:
 
 def plan_run(config: RunConfig) -> MemoryPlan:
     scenario, cfg = config.scenario, config.learner_config
-    capacity, seeds = replay_capacity(config), len(config.seeds)
-    replay = buffer_bytes(seeds, capacity, scenario.obs_dim, scenario.act_dim, cfg.replay_dtype)
-    learner = learner_bytes(config)
-    rows = min(config.scale.checkpoint_every, capacity)
-    checkpoint = chunk_bytes(seeds, rows, scenario.obs_dim, scenario.act_dim, cfg.replay_dtype) + learner
-    return MemoryPlan(run_id=config.run_id, label=f"{config.method}/{config.learner}/{config.suite}",
+    capacity, seeds, learner = replay_capacity(config), len(config.seeds), learner_bytes(config)
+    shared = scenario.offline_data is not None
+    if shared:
+        capacity, replay = dataset_size(config)
+        checkpoint = learner
+    else:
+        replay = buffer_bytes(seeds, capacity, scenario.obs_dim, scenario.act_dim, cfg.replay_dtype)
+        rows = min(config.scale.checkpoint_every, capacity)
+        checkpoint = chunk_bytes(seeds, rows, scenario.obs_dim, scenario.act_dim, cfg.replay_dtype) + learner
+    return MemoryPlan(shared=shared, run_id=config.run_id, label=f"{config.method}/{config.learner}/{config.suite}",
                       device=config.device, seeds=seeds, capacity=capacity, replay_dtype=cfg.replay_dtype,
                       replay_bytes=replay, learner_bytes=learner, checkpoint_bytes=checkpoint,
                       checkpoint_seconds=checkpoint / WRITE_BYTES_PER_S, free_bytes=free_bytes(config.device))
@@ -137,6 +162,12 @@ def require_fit(plan: MemoryPlan, config: RunConfig) -> None:
     """Refuse, before anything is allocated, a run whose replay and learner exceed free memory."""
     if plan.fits:
         return
+    if plan.shared:
+        raise MemoryPlanError(
+            f"run {plan.label} ({plan.run_id}) needs {plan.device_bytes / GB:.2f} GB on {plan.device} "
+            f"(dataset {plan.replay_bytes / GB:.2f} GB, learner {plan.learner_bytes / GB:.2f} GB) but "
+            f"{plan.free_bytes / GB:.2f} GB is free; ways out: fewer seeds per process (the learner grows with them), "
+            f"a smaller dataset (dataset=PATH) or another device")
     per_seed = plan.replay_bytes / plan.seeds
     room = plan.free_bytes - plan.learner_bytes
     seeds_fit = max(0, int(room // per_seed))

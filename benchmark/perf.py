@@ -92,14 +92,16 @@ def _seed_counts(value: str) -> tuple[int, ...]:
 
 def parse_options(options: dict[str, str]) -> PerfOptions:
     """Check every option; a bad one is a ValueError naming it and the allowed values."""
-    from plasticbench.benchmark.registry import learner_names
+    from plasticbench.benchmark.registry import get_learner, learner_names
 
     unknown = sorted(set(options) - set(OPTION_KEYS))
     if unknown:
         raise ValueError(f"unknown perf option(s) {unknown}; allowed: {', '.join(OPTION_KEYS)}")
     learner = options.get("learner")
-    if learner not in learner_names():
-        raise ValueError(f"perf needs learner=NAME, got {learner!r}; allowed: {', '.join(learner_names())}")
+    online = [name for name in learner_names() if not get_learner(name).offline]  # perf steps environments
+    if learner not in online:
+        raise ValueError(f"perf needs learner=NAME, got {learner!r}; allowed: {', '.join(online)} "
+                         "(offline learners: python -m tools.offline_updates)")
     if "seeds" not in options:
         raise ValueError("perf needs seeds=S1,S2,... (numbers of seeds trained at once), e.g. seeds=1,8")
     vs = options.get("vs") or None

@@ -13,6 +13,10 @@ normalized curve with that of a from-scratch single-task run of the same learner
 `scratch` record (methods/scratch.py: fresh networks, buffer, optimizers and temperature at every
 task), never SAC-N inside the continual run, whose critic carries over (continual-baselines.md §6).
 It is null without a scratch record or a learned reference.
+Offline suites keep their own score (scores.py: a family outside RETURN_FAMILIES keeps the record's
+value): D4RL's normalized return (`d4rl`, a fraction, `d4rl_score`), with a `dataset` block (source,
+path, content hash, the dataset's own policy return). They need no `random` record: D4RL's REF_MIN is
+already the random policy's return, published beside REF_MAX.
 """
 from __future__ import annotations
 
@@ -30,9 +34,10 @@ from plasticbench.benchmark.config import RunConfig
 from plasticbench.benchmark.metrics.continual import continual_summary, model_size
 from plasticbench.benchmark.metrics.plasticity import FINAL_DORMANT_TAU
 from plasticbench.benchmark.reporting.record_loading import SCHEMA_VERSION
-from plasticbench.benchmark.reporting.scores import (RANDOM_METHOD, REFERENCE_METHOD, Normalized, TaskReference,
-                                                     normalize, normalize_returns, references, task_reference)
+from plasticbench.benchmark.reporting.scores import (FAILURE_SCORE, RANDOM_METHOD, REFERENCE_METHOD, Normalized, TaskReference,
+                                                     d4rl_fraction, normalize, normalize_returns, references, task_reference)
 from plasticbench.benchmark.store import find_records
+from plasticbench.envs.offline import dataset_record
 
 if TYPE_CHECKING:
     from plasticbench.benchmark.runner import RunState
@@ -101,6 +106,14 @@ def score_record(config: RunConfig, final: np.ndarray, diverged: dict[str, int])
     norm = normalize(own, refs)
     described["kind"], described["source"] = norm.kind, None if ref is None else ref.kind
     return norm, ref, described
+
+
+def d4rl_score(raw: np.ndarray, ref_min: float, ref_max: float, failed: list[bool]) -> tuple[np.ndarray, Normalized, dict]:
+    """Offline suites' own score (scenarios.md §4.2): the normalized curves [S, E, N], per-seed scores
+    (mean final over tasks; a diverged seed scores FAILURE_SCORE as everywhere) and `normalization`."""
+    perf = d4rl_fraction(raw, ref_min, ref_max)
+    scores = np.where(failed, FAILURE_SCORE, perf[:, -1, :].mean(axis=1))
+    return perf, Normalized(scores, "d4rl", True), {"kind": "d4rl", "source": "d4rl_infos", "ref_min": ref_min, "ref_max": ref_max}
 
 
 def _scratch_curves(config: RunConfig, ref: TaskReference) -> tuple[np.ndarray, np.ndarray, list] | None:
@@ -180,10 +193,15 @@ def build_record(config: RunConfig, state: "RunState", one_policy_params: int, c
     final = raw[:, -1, :]
     diverged = {str(seed): step for seed, step in sorted(state.diverged.items())}
     failed = [str(seed) in diverged for seed in config.seeds]
-    norm, ref, normalization = score_record(config, final, diverged)
-    learned = ref is not None and ref.learned
-    perf = normalize_returns(raw, ref) if learned else raw
-    scratch = _scratch_curves(config, ref) if learned and config.method != SCRATCH_METHOD else None
+    data, offline = config.scenario.offline_data, {}
+    if data is not None:
+        perf, norm, normalization = d4rl_score(raw, data.ref_min, data.ref_max, failed)
+        offline, scratch = {"dataset": dataset_record(data, config.scenario.obs_dim, config.scenario.act_dim)}, None
+    else:
+        norm, ref, normalization = score_record(config, final, diverged)
+        learned = ref is not None and ref.learned
+        perf = normalize_returns(raw, ref) if learned else raw
+        scratch = _scratch_curves(config, ref) if learned and config.method != SCRATCH_METHOD else None
     bounds, steps = task_bounds(config), np.array(state.eval_steps)
     summaries = [continual_summary(perf[s], steps, bounds, *(scratch or (None, None, None))) for s in range(S)]
     return {
@@ -210,6 +228,7 @@ def build_record(config: RunConfig, state: "RunState", one_policy_params: int, c
         "model_size": {"actor": model_size(state.max_model_size, one_policy_params),
                        "actor_params": state.max_model_size, "one_policy_params": one_policy_params,
                        "critic_params": critic_params},
+        **offline,
         "rollout_steps": rollout_tally(state.rollout_steps, len(config.scenario.tasks), S),
         "wall_time_s": round(state.wall_time_s, 3),
         **provenance(),

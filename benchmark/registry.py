@@ -16,7 +16,8 @@ from plasticbench.methods.base import Method
 
 ENTRY_POINT_GROUP = "plasticbench.methods"
 SETTINGS = frozenset({"online", "continual", "offline", "multitask", "discrete"})
-LEARNERS = {"sac": "plasticbench.baselines.sac:SAC", "td3": "plasticbench.baselines.td3:TD3"}
+LEARNERS = {"sac": "plasticbench.baselines.sac:SAC", "td3": "plasticbench.baselines.td3:TD3",
+            "bcq": "plasticbench.baselines.bcq:BCQ", "iql": "plasticbench.baselines.iql:IQL"}
 
 _METHODS: dict[str, type[Method]] = {}
 _discovered = False
@@ -87,10 +88,19 @@ def check_compatible(method: type[Method], learner: str, setting: str, suite: st
     """Raise before any work if `method` does not declare `learner` and `setting`."""
     if learner not in method.learners:
         raise ValueError(f"method {method.name!r} does not support learner {learner!r}; it supports: {', '.join(sorted(method.learners))}")
+    where = f" (suite {suite!r})" if suite else ""
     if setting not in method.settings:
-        where = f" (suite {suite!r})" if suite else ""
         raise ValueError(f"method {method.name!r} does not support the {setting!r} setting{where}; it supports: {', '.join(sorted(method.settings))}")
+    if not learner_fits(learner, setting):
+        kind = "offline (it trains from a dataset only)" if get_learner(learner).offline else "online"
+        fitting = [name for name in learner_names() if learner_fits(name, setting)]
+        raise ValueError(f"learner {learner!r} is {kind} and cannot run the {setting!r} setting{where}; learners for it: {', '.join(fitting)}")
+
+
+def learner_fits(learner: str, setting: str) -> bool:
+    """Offline learners run exactly the offline setting; every other learner runs every other setting."""
+    return get_learner(learner).offline == (setting == "offline")
 
 
 def is_compatible(method: type[Method], learner: str, setting: str) -> bool:
-    return learner in method.learners and setting in method.settings
+    return learner in method.learners and setting in method.settings and learner_fits(learner, setting)

@@ -1,6 +1,7 @@
 """The run loop: tasks in order; collect with S seeds, update, evaluate, checkpoint, record.
 
-for each task: learner.start_task -> method.on_task_start -> (act, step, store, update)*budget,
+for each task: learner.start_task -> method.on_task_start -> (act, step, store, update)*budget
+(offline: one gradient step on the dataset per step of the budget, benchmark/offline_loop.py),
 evaluating every task seen so far every `eval_every` steps -> method.on_task_end -> evaluating
 every task of the scenario, seen or not (one row of the task x task matrix; continual-baselines.md
 §1, [RN] run.py) -> checkpoint. The loop's whole state (learner, method, environments, curves,
@@ -25,12 +26,13 @@ from plasticbench.benchmark.live.run_scalars import LiveRun
 from plasticbench.benchmark.failures import one_line
 from plasticbench.benchmark.memory_plan import plan_run, replay_capacity, require_fit
 from plasticbench.benchmark.metrics.plasticity import plasticity_snapshot, probe_batch
+from plasticbench.benchmark.offline_loop import DatasetUpdates, attach_dataset
 from plasticbench.benchmark.record import build_record, task_bounds
 from plasticbench.benchmark.rollouts import Rollouts
 from plasticbench.benchmark.store import RunStore
 from plasticbench.envs.evaluation import evaluate_policy
 from plasticbench.envs.task import Task
-from plasticbench.envs.vector import SeedVectorEnv
+from plasticbench.envs.vector import SeedVectorEnv, StepResult
 from plasticbench.methods.base import Method
 
 EVAL_SEED_OFFSET = 10_000  # evaluation envs get their own stream, apart from every training env
@@ -73,7 +75,52 @@ def build(config: RunConfig) -> tuple[Learner, Method]:
                           task_act_dims=[t.act_dim or scenario.act_dim for t in scenario.tasks])
     learner.event_snapshots = True
     learner.rollouts = Rollouts(config.seeds, config.scale.episode_length, config.scale.eval_episodes, learner.device)
+    if scenario.offline_data:
+        attach_dataset(config, learner)
     return learner, method
+
+
+class EnvSteps:
+    """Online training: each step acts, steps the S environments, stores the transitions, updates once warm.
+
+    Uniform-random actions while the buffer holds fewer than `random_steps` transitions (default:
+    `learning_starts`; `random_warmup`, default on the first task only, switches them on); after
+    the warm-up, gradient steps at the learner's update-to-data ratio (`updates_per_step`):
+    `updates_due(step)` of them, counted from `first_step` (a resumed task's position).
+    """
+
+    def __init__(self, learner: Learner, task: Task, episode_length: int | None, learning_starts: float,
+                 env_state: dict | None = None, random_warmup: bool | None = None, random_steps: float | None = None,
+                 first_step: int = 0) -> None:
+        self.learner, self.learning_starts, self.index = learner, learning_starts, first_step
+        self.random_warmup = task.index == 0 if random_warmup is None else random_warmup
+        self.random_steps = learning_starts if random_steps is None else random_steps
+        self.env = SeedVectorEnv(task, learner.seeds, episode_length, learner.device, seed_offset=task.index)
+        if env_state is None:
+            self.obs = self.env.reset()
+        else:
+            self.env.load_state_dict(env_state)
+            self.obs = self.env.obs
+
+    def step(self) -> tuple[torch.Tensor, torch.Tensor, StepResult]:
+        """(observation acted on, action, result) of one step of the S environments."""
+        learner, obs = self.learner, self.obs
+        warming_up = learner.buffer.size < self.learning_starts
+        uniform = self.random_warmup and learner.buffer.size < self.random_steps
+        action = learner.random_action() if uniform else learner.act(obs, explore=True)
+        result = self.env.step(action)
+        learner.observe(obs, action, result.reward, result.next_obs, result.terminated, result.truncated)
+        if not warming_up:
+            for _ in range(updates_due(self.index, learner.config.updates_per_step)):
+                learner.update()
+        self.obs, self.index = result.obs, self.index + 1
+        return obs, action, result
+
+    def state_dict(self) -> dict:
+        return self.env.state_dict()
+
+    def close(self) -> None:
+        self.env.close()
 
 
 def evaluate_tasks(config: RunConfig, learner: Learner, method: Method, upto: int) -> list[list[float] | None]:
@@ -121,6 +168,7 @@ class Run:
             self.live.close()
         events = self.learner.events.record(self.method.event_kinds) if self.method.event_kinds else None
         record = build_record(self.config, self.state, self.one_policy_params, self.learner.critic_params(), events)
+        record["method_summary"] = self.method.summary(self.learner)
         self.store.write_record(record)
         return self.store.load_record()  # what readers will see: JSON types, exactly as on disk
 
@@ -128,17 +176,16 @@ class Run:
         scale, state, learner = self.config.scale, self.state, self.learner
         reserved = self._reserved(task)
         budget, task_start = self.config.budget(task) - reserved, task_bounds(self.config)[task.index][0]
-        env = SeedVectorEnv(task, self.config.seeds, scale.episode_length, learner.device, seed_offset=task.index)
         if state.step_in_task == 0:
             learner.start_task(task.index)
             self.method.on_task_start(learner, task)
-            obs = env.reset()
-        else:
-            env.load_state_dict(state.env)
-            obs = env.obs
+        resume = state.env if state.step_in_task > 0 else None
+        source = (DatasetUpdates(learner) if learner.offline
+                  else EnvSteps(learner, task, scale.episode_length, scale.learning_starts, resume,
+                                random_steps=scale.random_steps, first_step=state.step_in_task))
         started = time.perf_counter()
         while state.step_in_task < budget:
-            obs = self._step(env, obs, first_task=task.index == 0, step=state.step_in_task)
+            source.step()
             state.step_in_task += 1
             bar.update(1)
             if self.live:
@@ -148,7 +195,7 @@ class Run:
             if state.step_in_task % scale.checkpoint_every == 0 and state.step_in_task < budget:
                 state.wall_time_s += time.perf_counter() - started
                 started = time.perf_counter()
-                self._checkpoint(env.state_dict())
+                self._checkpoint(source.state_dict())
         # Consolidate, then evaluate: the task-end numbers are those of the agent that goes on to the
         # next task (PackNet's pruned and fine-tuned actor, as in the Rewire code), not of the one before.
         self.method.on_task_end(learner, task)
@@ -160,7 +207,7 @@ class Run:
         state.wall_time_s += time.perf_counter() - started
         state.task, state.step_in_task = state.task + 1, 0
         self._checkpoint(None)
-        env.close()
+        source.close()
 
     def _reserved(self, task: Task) -> int:
         """Steps of `task`'s budget the method keeps for charged rollouts; checked for every task before any work."""
@@ -181,25 +228,6 @@ class Run:
                                f"task {task.index} but reserved {reserved} (Method.reserved_steps)")
         self.state.rollout_steps[task.index] = {kind: list(steps) for kind, steps in tally.items()}
 
-    def _step(self, env: SeedVectorEnv, obs: torch.Tensor, first_task: bool, step: int) -> torch.Tensor:
-        """Act, step the S environments, store the transitions, update once warm.
-
-        Uniform-random actions on the first task while the buffer holds fewer than the scale's
-        `random_steps` (default: `learning_starts`) transitions; after the warm-up, gradient steps at
-        the learner's update-to-data ratio (`updates_per_step`): `updates_due(step)` of them.
-        """
-        learner, scale = self.learner, self.config.scale
-        warming_up = learner.buffer.size < scale.learning_starts
-        random_steps = scale.learning_starts if scale.random_steps is None else scale.random_steps
-        uniform = first_task and learner.buffer.size < random_steps
-        action = learner.random_action() if uniform else learner.act(obs, explore=True)
-        result = env.step(action)
-        learner.observe(obs, action, result.reward, result.next_obs, result.terminated, result.truncated)
-        if not warming_up:
-            for _ in range(updates_due(step, learner.config.updates_per_step)):
-                learner.update()
-        return result.obs
-
     def _evaluate(self, task: Task, every_task: bool = False) -> None:
         """Evaluate the tasks seen so far (at a task's end: every task of the scenario) and probe."""
         task_start = task_bounds(self.config)[task.index][0]
@@ -207,6 +235,7 @@ class Run:
         self.state.eval_steps.append(task_start + self.state.step_in_task)
         self.state.diverged = self.learner.diverged()  # the one host read of the divergence flags
         self.state.eval_returns.append(evaluate_tasks(self.config, self.learner, self.method, upto))
+        self.method.on_evaluation(self.learner, task.index, self.state.eval_returns[-1][task.index])
         # Probe: a uniform sample of the current buffer from its own stream keyed by the evaluation's
         # index, so logging never moves the learner's RNG and a resumed run probes the same batch.
         probe = probe_batch(self.learner, draw=len(self.state.eval_steps) - 1)

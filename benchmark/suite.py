@@ -2,7 +2,9 @@
 
 Compatibility comes from the registry's declarations, so a newly registered method joins the
 grid with no edit here. Every scenario also gets its `random` cell: the uniform-random policy's
-returns, R_random of every score (benchmark/random_policy.py), measured first (`phases`). Runs whose record exists are skipped (their run_id is the hash of the
+returns, R_random of every score (benchmark/random_policy.py), measured first (`phases`); offline
+suites excepted, whose score is D4RL's own (R - REF_MIN) / (REF_MAX - REF_MIN) with REF_MIN the
+published random policy's return, so a measured one would be computed and never read. Runs whose record exists are skipped (their run_id is the hash of the
 resolved config), so an interrupted suite picks up where it stopped.
 
 Execution goes through an existing engine, never a home-made scheduler: `launch` writes the
@@ -62,7 +64,8 @@ def grid(scale: str, suites: Sequence[str] | None = None, methods: Sequence[str]
     cells = []
     for suite in _pick(suites, scenario_names(), "suite"):
         setting = get_scenario(suite).setting
-        cells.append([f"method={RANDOM_METHOD}", f"suite={suite}", f"scale={scale}", *extra])
+        if setting != "offline":  # offline suites score D4RL's published range, whose REF_MIN is already R_random
+            cells.append([f"method={RANDOM_METHOD}", f"suite={suite}", f"scale={scale}", *extra])
         for method in _pick(methods, registry.method_names(), "method"):
             method_cls = registry.get_method(method)
             for learner in _pick(learners, registry.learner_names(), "learner"):

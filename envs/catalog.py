@@ -1,7 +1,7 @@
 """Scenario catalog: the names `get_scenario` accepts and the builder behind each.
 
-Suites in other backends (brax, continual_world, offline, atari) add their builders here
-when they land; a name maps to a zero-argument builder so nothing is built until asked.
+Suites in other backends (brax, continual_world, atari) add their builders here when they
+land; offline suites are the dataset files present; a name maps to a zero-argument builder so nothing is built until asked.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from plasticbench.envs.halfcheetah_scenarios import TASKS as HALFCHEETAH_SCENARI
 from plasticbench.envs.halfcheetah_scenarios import halfcheetah_scenario
 from plasticbench.envs.mujoco import SINGLE_TASK_ENV_IDS, single_task_scenario
 from plasticbench.envs.ne_cycle import ne_cycle
+from plasticbench.envs.offline import available_suites, offline_scenario
 from plasticbench.envs.task import Scenario
 
 _BUILDERS: dict[str, Callable[[], Scenario]] = {
@@ -22,13 +23,20 @@ _BUILDERS: dict[str, Callable[[], Scenario]] = {
 }
 
 
+def _builders() -> dict[str, Callable[[], Scenario]]:
+    """The fixed suites plus one offline suite per dataset file present (envs/offline.py)."""
+    offline = {name: functools.partial(offline_scenario, *spec) for name, spec in available_suites().items()}
+    return {**_BUILDERS, **offline}
+
+
 def scenario_names() -> list[str]:
     """Every scenario name `get_scenario` accepts, sorted."""
-    return sorted(_BUILDERS)
+    return sorted(_builders())
 
 
 def get_scenario(name: str) -> Scenario:
     """A freshly built Scenario; an unknown name is a ValueError listing the allowed names."""
-    if name not in _BUILDERS:
-        raise ValueError(f"unknown scenario {name!r}; allowed: {scenario_names()}")
-    return _BUILDERS[name]()
+    builders = _builders()
+    if name not in builders:
+        raise ValueError(f"unknown scenario {name!r}; allowed: {sorted(builders)}")
+    return builders[name]()

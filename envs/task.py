@@ -48,6 +48,21 @@ class Task:
 
 
 @dataclass(frozen=True)
+class OfflineData:
+    """The dataset an offline scenario trains on, and the D4RL score range of its environment.
+
+    `ref_min`/`ref_max` are D4RL's REF_MIN_SCORE/REF_MAX_SCORE (scenarios.md §4.2); `source` is
+    "local" for files built by `plasticbench dataset collect`, "published" otherwise.
+    """
+
+    path: str
+    ref_min: float
+    ref_max: float
+    source: str = "local"
+    sha256: str = ""  # content hash, filled once the file has been checked (part of the run's identity)
+
+
+@dataclass(frozen=True)
 class Scenario:
     """An ordered list of tasks sharing one observation and action space.
 
@@ -66,11 +81,14 @@ class Scenario:
     tasks: tuple[Task, ...]
     learner_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     method_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    offline_data: OfflineData | None = None  # set exactly for the offline setting
     scale_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # scale -> its schedule settings
 
     def __post_init__(self) -> None:
-        if self.setting not in ("online", "continual"):
-            raise ValueError(f"setting must be 'online' or 'continual', got {self.setting!r}")
+        if self.setting not in ("online", "continual", "offline"):
+            raise ValueError(f"setting must be 'online', 'continual' or 'offline', got {self.setting!r}")
+        if (self.setting == "offline") != (self.offline_data is not None):
+            raise ValueError(f"scenario {self.name!r}: an offline scenario needs offline_data, and only it")
         if not self.tasks:
             raise ValueError(f"scenario {self.name!r} has no tasks")
         indices = [task.index for task in self.tasks]

@@ -77,6 +77,16 @@ class Method:
         """Acting override; None uses the learner's policy."""
         return None
 
+    def on_episode_end(self, ctx: "Learner", ended: torch.Tensor) -> None:
+        """Training episodes ended for the seeds where the bool mask ended [S] is set (online only)."""
+
+    def on_evaluation(self, ctx: "Learner", task_index: int, returns: list[float]) -> None:
+        """The periodic evaluation of the task in training gave these per-seed returns [S]."""
+
+    def summary(self, ctx: "Learner") -> dict:
+        """Method-specific numbers for the run's record (`method_summary`), per seed where they vary."""
+        return {}
+
     def on_task_end(self, ctx: "Learner", task: "Task") -> None:
         """Consolidation at the end of a task, while its buffer is still filled (ctx.buffer)."""
 

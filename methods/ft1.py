@@ -1,7 +1,7 @@
 """FT-1: one policy fine-tuned on every task in turn, no extra term (continual-baselines.md §4).
 
 On a single-task scenario this is the plain learner, the reference every plasticity method is
-compared against. Model size 1.0.
+compared against; on an offline dataset, the plain BCQ or IQL. Model size 1.0.
 """
 from __future__ import annotations
 
@@ -9,6 +9,6 @@ from plasticbench.benchmark.registry import register_method
 from plasticbench.methods.base import Method
 
 
-@register_method("ft1", settings={"online", "continual"}, learners={"sac", "td3"})
+@register_method("ft1", settings={"online", "continual", "offline"}, learners={"sac", "td3", "bcq", "iql"})
 class FT1(Method):
     """Plain fine-tuning: every hook keeps its no-op default."""

@@ -64,7 +64,7 @@ class LayerNormMLP(BatchedMLP):
             norm.reset_parameters(rng, seeds)
 
 
-@register_method("layernorm", settings={"online", "continual"}, learners={"sac", "td3"})
+@register_method("layernorm", settings={"online", "continual", "offline"}, learners={"sac", "td3", "bcq", "iql"})
 class LayerNorm(Method):
     """Plain fine-tuning with LayerNorm in the hidden layers of the chosen networks."""
 

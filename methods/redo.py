@@ -85,7 +85,7 @@ def recycle_dormant(mlp: BatchedMLP, x: torch.Tensor, tau: float, rng: SeedRNG,
     return sum(m.sum(dim=1) for m in masks)
 
 
-@register_method("redo", settings={"online", "continual"}, learners={"sac", "td3"})
+@register_method("redo", settings={"online", "continual", "offline"}, learners={"sac", "td3", "bcq", "iql"})
 class ReDo(Method):
     """Recycle tau-dormant neurons of actor and critic every `period_fraction` of the task budget, in gradient steps."""
 
@@ -126,7 +126,7 @@ class ReDo(Method):
         if not self.due(ctx.updates, self.period(ctx)):
             return
         batch = ctx.buffer.sample(self.config.batch_size, ctx.rng)
-        inputs = {"actor": batch.obs, "critic": torch.cat([batch.obs, batch.action], dim=-1)}
+        inputs = ctx.role_inputs(batch)
         with ctx.structural_event("recycle") as event:
             total = 0
             for role in self.config.roles:

@@ -7,7 +7,8 @@ reference code re-creates its optimizers) and the SAC temperature goes back to i
 together with its optimizer state. The replay buffer is kept. With the defaults this is the SAC
 "entire agent" reset of the reference code. In the continual setting every task switch also resets
 everything (NE §5.2, reset.md §3 `on_task_start`). The schedule is the same for every seed, so the
-event is one vectorized draw for all of them.
+event is one vectorized draw for all of them. Offline (BCQ, IQL) the period counts gradient steps, the
+unit of the offline budget; IQL's state-independent log sigma is a parameter, not a network, and is kept.
 
 Schedule (methods/schedule.py): T_reset = `period_fraction` x the task budget in env steps, 0.2 by
 default, i.e. 200,000 env steps at `scale=paper` (1M per task), reset.md §5's SAC value and its
@@ -61,7 +62,7 @@ def reset_network(ctx, role: str, last_layers: int) -> list[str]:
     return names
 
 
-@register_method("reset", settings={"online", "continual"}, learners={"sac", "td3"})
+@register_method("reset", settings={"online", "continual", "offline"}, learners={"sac", "td3", "bcq", "iql"})
 class Reset(Method):
     """Re-initialize the agent every `period_fraction` of the task's env steps, keeping the replay buffer."""
 
@@ -94,10 +95,12 @@ class Reset(Method):
         return steps_for(self.config.period, self.config.period_fraction, lambda: ctx.task_budget)
 
     def due(self, ctx) -> bool:
-        """Once per multiple of the period, counted in the current task's env steps."""
-        cfg, env_steps = self.config, ctx.env_steps
-        step_in_task = env_steps - ctx.task_start_step
-        return (step_in_task > 0 and step_in_task % self.period(ctx) == 0 and env_steps != self.last_reset_step
+        """Once per multiple of the period, counted in the current task's steps: env steps online,
+        gradient steps offline (an offline run is one task whose budget is in gradient steps)."""
+        cfg = self.config
+        step = ctx.updates if ctx.offline else ctx.env_steps
+        step_in_task = step - (0 if ctx.offline else ctx.task_start_step)
+        return (step_in_task > 0 and step_in_task % self.period(ctx) == 0 and step != self.last_reset_step
                 and (cfg.max_resets is None or self.resets < cfg.max_resets))
 
     def reset(self, ctx, last_layers: int) -> None:
@@ -121,6 +124,14 @@ class Reset(Method):
         if explore and self.due(ctx):
             self.reset(ctx, self.config.last_layers)
             self.resets, self.last_reset_step = self.resets + 1, ctx.env_steps
+        return None
+
+    def sample(self, ctx, buffer, batch_size):
+        """Offline (BCQ, IQL) there are no env steps: the period counts gradient steps, the offline
+        budget's unit, and the reset comes just before the update that follows each multiple, as online."""
+        if ctx.offline and self.due(ctx):
+            self.reset(ctx, self.config.last_layers)
+            self.resets, self.last_reset_step = self.resets + 1, ctx.updates
         return None
 
     def on_task_start(self, ctx, task) -> None:

@@ -68,10 +68,10 @@ GOOD = {"learner": "sac", "seeds": "1,8"}
     ({"device": "tpu"}, "device='tpu'; allowed: cpu, cuda"),
     ({"env": "Pong-v5"}, "env='Pong-v5'; allowed: Ant-v5, HalfCheetah-v5"),
     ({"speed": "fast"}, "['speed']; allowed: learner, seeds"),
-    ({"methods": "ft1,nope"}, "unknown method 'nope' in methods=; allowed: csp, ewc, ft1,"),
-    ({"methods": ""}, "methods='' must be a comma-separated list of method names; allowed: csp, ewc, ft1,"),
+    ({"methods": "ft1,nope"}, "unknown method 'nope' in methods=; allowed: csp, dapd, ewc, ft1,"),
+    ({"methods": ""}, "methods='' must be a comma-separated list of method names; allowed: csp, dapd, ewc, ft1,"),
     ({"methods": "redo", "events": "sparse"}, "events='sparse'; allowed: dense"),
-    ({"events": "dense"}, "events=dense applies to methods=a,b,...; add methods=NAME (allowed: csp, ewc, ft1,"),
+    ({"events": "dense"}, "events=dense applies to methods=a,b,...; add methods=NAME (allowed: csp, dapd, ewc, ft1,"),
 ])
 def test_bad_input_names_the_value_and_the_allowed_ones_before_any_work(monkeypatch, override, message):
     monkeypatch.setattr(perf, "in_fresh_process", lambda *a: pytest.fail("work started before the input was checked"))
@@ -135,6 +135,6 @@ def test_method_incompatible_with_the_learner_names_the_allowed_ones(monkeypatch
     monkeypatch.setitem(registry._METHODS, "td3_only", TD3Only)
     monkeypatch.setattr(perf, "in_fresh_process", lambda *a: pytest.fail("work started before the input was checked"))
     with pytest.raises(ValueError, match=re.escape("method 'td3_only' does not support learner 'sac' (it supports: td3); "
-                                                   "allowed with sac: csp, ewc, ft1,")) as error:
+                                                   "allowed with sac: csp, dapd, ewc, ft1,")) as error:
         perf.main({**GOOD, "methods": "redo,td3_only"})
     assert "td3_only" not in str(error.value).split("allowed with sac:")[1]

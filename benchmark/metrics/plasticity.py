@@ -185,18 +185,18 @@ def probe_batch(learner: "Learner", draw: int, size: int = RANK_PROBE_SIZE, stre
 def plasticity_snapshot(learner: "Learner", probe: "Batch", dormancy_size: int = DORMANCY_PROBE_SIZE) -> dict[str, list[float]]:
     """Metric name -> [S] values for the actor, Q1, Q2 and the pooled critic on one probe batch (§0).
 
-    Actor inputs are the probe's states, the critics' are (s, a) from the probe. `critic_` pools Q1
-    and Q2: dormancy over the neurons of both, ranks of their penultimate features side by side
-    [S, B, 2d], weight RMS over both. Gradient norms are those the learner recorded at each role's
-    last update (§G: its training minibatch, after backward and the method's gradient surgery,
-    before the step; NaN before the first update); the critic's covers Q1 and Q2, the parameters of
-    the TD loss. `dormant_ratio_tau0.1` pools the hidden neurons of actor, Q1 and Q2 (the record's
-    final dormant ratio).
+    Inputs are what each network reads (`learner.role_inputs`: states for a policy, (s, a) for the
+    critics and for BCQ's perturbation actor; §0). `critic_` pools Q1 and Q2: dormancy over the
+    neurons of both, ranks of their penultimate features side by side [S, B, 2d], weight RMS over
+    both. Gradient norms are those the learner recorded at each role's last update (§G: its training
+    minibatch, after backward and the method's gradient surgery, before the step; NaN before the
+    first update); the critic's covers Q1 and Q2, the parameters of the TD loss.
+    `dormant_ratio_tau0.1` pools the hidden neurons of actor, Q1 and Q2 (the record's final dormant ratio).
     """
     critic = learner.networks["critic"]
-    state_action = torch.cat([probe.obs, probe.action], dim=-1)
-    hidden = {"actor": hidden_activations(learner.networks["actor"], probe.obs),
-              "q1": hidden_activations(critic.q1, state_action), "q2": hidden_activations(critic.q2, state_action)}
+    x = learner.role_inputs(probe)
+    hidden = {"actor": hidden_activations(learner.networks["actor"], x["actor"]),
+              "q1": hidden_activations(critic.q1, x["critic"]), "q2": hidden_activations(critic.q2, x["critic"])}
     params = {"actor": list(learner.networks["actor"].parameters()), "q1": list(critic.q1.parameters()),
               "q2": list(critic.q2.parameters())}
     hidden["critic"] = hidden["q1"] + hidden["q2"]

@@ -58,6 +58,12 @@ class TaskReference:
     learned: bool
 
 
+def d4rl_fraction(returns: np.ndarray, ref_min: float, ref_max: float) -> np.ndarray:
+    """D4RL's normalized score as a fraction, (R - REF_MIN) / (REF_MAX - REF_MIN) (scenarios.md §4.2;
+    papers print 100x). The range is a published constant pair, never near zero."""
+    return (np.asarray(returns, dtype=float) - ref_min) / (ref_max - ref_min)
+
+
 def reference_learned(reference: np.ndarray, random: np.ndarray) -> bool:
     """Whether returns `reference` [S_ref, N] (or [N] for a constant) beat `random` [S_rand, N] by a
     clear margin on every task (module docstring: MARGIN_SE and MARGIN_FRACTION)."""
