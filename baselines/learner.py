@@ -253,6 +253,7 @@ class Learner:
         after = plasticity_snapshot(self, probe) if snapshot else None
         self.events.add(event, self.task_index, self.env_steps, self.updates, before, after)
 
+    @property
     def clock(self) -> int:
         """The run's step count that divergence is dated by: env steps online, gradient steps offline
         (an offline run's step is one update; it never steps an environment)."""
