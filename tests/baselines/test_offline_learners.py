@@ -38,7 +38,7 @@ def test_s_seeds_in_one_offline_learner_equal_s_single_seed_learners(cls, config
     seeds = [0, 1, 2]
     batched = trained(cls, config, seeds)
     for i, seed in enumerate(seeds):
-        assert_seed_matches(batched, i, trained(cls, config, [seed]), atol=1e-6)
+        assert_seed_matches(batched, i, trained(cls, config, [seed]))
 
 
 @pytest.mark.parametrize("cls,config", LEARNERS)

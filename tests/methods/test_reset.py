@@ -78,13 +78,13 @@ def test_schedule_counts_env_steps_once_each_and_honours_max_resets():
     calls = []
     method.reset = lambda ctx, last_layers: calls.append(ctx.env_steps)
     for env_steps in [50, 100, 100, 150, 200, 300]:  # asked twice at env step 100: one reset
-        method.act(SimpleNamespace(env_steps=env_steps, task_start_step=0), None, True)
-    method.act(SimpleNamespace(env_steps=400, task_start_step=0), None, False)  # evaluation never resets
+        method.act(SimpleNamespace(env_steps=env_steps, task_start_step=0, offline=False), None, True)
+    method.act(SimpleNamespace(env_steps=400, task_start_step=0, offline=False), None, False)  # evaluation never resets
     assert calls == [100, 200]
     by_budget, calls[:] = Reset(Reset.Config(period_fraction=0.25)), []
     by_budget.reset = lambda ctx, last_layers: calls.append(ctx.env_steps)
     for env_steps in range(1000, 1401, 50):  # a second task of 400 steps starting at env step 1000
-        by_budget.act(SimpleNamespace(env_steps=env_steps, task_start_step=1000, task_budget=400), None, True)
+        by_budget.act(SimpleNamespace(env_steps=env_steps, task_start_step=1000, task_budget=400, offline=False), None, True)
     assert calls == [1100, 1200, 1300, 1400]
     with pytest.raises(ValueError):
         Reset(Reset.Config(period=0))
