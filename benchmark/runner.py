@@ -22,9 +22,8 @@ from plasticbench.benchmark.config import RunConfig
 from plasticbench.benchmark.metrics.plasticity import plasticity_snapshot, probe_batch
 from plasticbench.benchmark.record import build_record, task_bounds
 from plasticbench.benchmark.store import RunStore
-from plasticbench.envs.evaluation import evaluate_policy
+from plasticbench.envs.backends import evaluate_on_backend, make_vector_env
 from plasticbench.envs.task import Task
-from plasticbench.envs.vector import SeedVectorEnv
 from plasticbench.methods.base import Method
 
 EVAL_SEED_OFFSET = 10_000  # evaluation envs get their own stream, apart from every training env
@@ -66,7 +65,7 @@ def evaluate_seen_tasks(config: RunConfig, learner: Learner, method: Method, upt
     for task in tasks[: upto + 1]:
         head = task.index if learner.num_heads > 1 else 0
         with method.evaluating(learner, task.index):
-            scores = evaluate_policy(lambda obs: learner.policy_action(obs, False, head), task, config.seeds,
+            scores = evaluate_on_backend(lambda obs: learner.policy_action(obs, False, head), task, config.seeds,
                                      config.scale.eval_episodes, config.scale.episode_length,
                                      seed_offset=EVAL_SEED_OFFSET + task.index, device=learner.device)
         returns[task.index] = scores.tolist()
@@ -103,7 +102,7 @@ class Run:
     def _train_task(self, task: Task, bar: tqdm) -> None:
         scale, state, learner = self.config.scale, self.state, self.learner
         budget = self.config.budget(task)
-        env = SeedVectorEnv(task, self.config.seeds, scale.episode_length, learner.device, seed_offset=task.index)
+        env = make_vector_env(task, self.config.seeds, scale.episode_length, learner.device, seed_offset=task.index)
         if state.step_in_task == 0:
             learner.start_task(task.index)
             self.method.on_task_start(learner, task)
@@ -133,7 +132,7 @@ class Run:
         self._checkpoint(None)
         env.close()
 
-    def _step(self, env: SeedVectorEnv, obs: torch.Tensor, first_task: bool) -> torch.Tensor:
+    def _step(self, env: Any, obs: torch.Tensor, first_task: bool) -> torch.Tensor:
         """Act, step the S environments, store the transitions, update once warm."""
         learner = self.learner
         warming_up = learner.buffer.size < self.config.scale.learning_starts

@@ -10,6 +10,7 @@ import functools
 from collections.abc import Callable
 
 from plasticbench.envs.mujoco import SINGLE_TASK_ENV_IDS, halfcheetah_forgetting, single_task_scenario
+from plasticbench.envs.locomotion_scenarios import LOCOMOTION_BUILDERS
 from plasticbench.envs.ne_cycle import ne_cycle
 from plasticbench.envs.task import Scenario
 
@@ -17,6 +18,7 @@ _BUILDERS: dict[str, Callable[[], Scenario]] = {
     **{name: functools.partial(single_task_scenario, name) for name in SINGLE_TASK_ENV_IDS},
     "halfcheetah_forgetting": halfcheetah_forgetting,
     "ne_cycle": ne_cycle,  # NE §5.2 continual-adaptation cycle
+    **LOCOMOTION_BUILDERS,  # scenarios.md §1.5 on brax (`<name>_brax`), Ant and Humanoid on MuJoCo
 }
 
 

@@ -31,6 +31,7 @@ class Task:
     make: Callable[[int | None], gymnasium.Env]
     budgets: Mapping[str, int]
     reference_scores: Mapping[str, float] = field(default_factory=dict)
+    backend: str = "mujoco"  # which vector env steps it (envs/backends.py)
 
     def budget(self, scale: str) -> int:
         """Env steps for this task at `scale`; unknown scales are an error naming the allowed ones."""
