@@ -28,6 +28,7 @@ from plasticbench.benchmark.config import RunConfig, load_run_config
 from plasticbench.benchmark.record import REFERENCE_METHOD
 from plasticbench.benchmark.runner import run
 from plasticbench.benchmark.store import RunStore
+from plasticbench.envs.backends import backend_available
 from plasticbench.envs.catalog import get_scenario, scenario_names
 
 POLL_S = 1.0  # how often `launch` looks for new records while the engine works
@@ -51,10 +52,14 @@ def _pick(requested: Sequence[str] | None, allowed: list[str], what: str) -> lis
 
 def grid(scale: str, suites: Sequence[str] | None = None, methods: Sequence[str] | None = None,
          learners: Sequence[str] | None = None, extra: Sequence[str] = ()) -> list[list[str]]:
-    """Override lists of every compatible (method, learner, scenario) at `scale`."""
+    """Override lists of every compatible (method, learner, scenario) at `scale`; without `suites`, every
+    scenario whose backend is installed (brax scenarios need jax and brax)."""
     cells = []
     for suite in _pick(suites, scenario_names(), "suite"):
-        setting = get_scenario(suite).setting
+        scenario = get_scenario(suite)
+        if not suites and not backend_available(scenario.backend):
+            continue  # e.g. brax suites without jax: named explicitly, they fail with the install command
+        setting = scenario.setting
         for method in _pick(methods, registry.method_names(), "method"):
             method_cls = registry.get_method(method)
             for learner in _pick(learners, registry.learner_names(), "learner"):

@@ -18,6 +18,15 @@ from plasticbench.envs.vector import SeedVectorEnv
 BACKENDS: tuple[str, ...] = ("mujoco", "brax")
 
 
+def backend_available(backend: str) -> bool:
+    """Whether `backend`'s optional dependencies import (the suite grid skips the others unless named)."""
+    try:
+        check_backend_available(backend)
+    except ValueError:
+        return False
+    return True
+
+
 def check_backend_available(backend: str) -> None:
     """Before any work: an unknown backend, or one whose optional dependency is missing, is a one-line error."""
     if backend not in BACKENDS:

@@ -5,6 +5,7 @@ import pickle
 import pytest
 
 from plasticbench.envs import SCALES, get_scenario, scenario_names
+from plasticbench.envs.locomotion_scenarios import LOCOMOTION_BUILDERS
 
 SINGLE = {"halfcheetah": "HalfCheetah-v5", "hopper": "Hopper-v5", "walker2d": "Walker2d-v5",
           "ant": "Ant-v5", "humanoid": "Humanoid-v5"}
@@ -15,7 +16,7 @@ def test_unknown_name_lists_the_allowed_names():
         get_scenario("cheetah")
     for name in scenario_names():
         assert name in str(error.value)
-    assert set(scenario_names()) == set(SINGLE) | {"halfcheetah_forgetting", "ne_cycle"}
+    assert set(scenario_names()) == set(SINGLE) | {"halfcheetah_forgetting", "ne_cycle"} | set(LOCOMOTION_BUILDERS)
 
 
 def test_halfcheetah_forgetting_follows_the_spec_order():
