@@ -62,7 +62,7 @@ class BraxVectorEnv:
         self.physics = brax_physics.task_physics(maker.domain, maker.variant)
         self._reset_fn, self._step_fn = brax_physics.compiled(maker.domain)
         env = brax_physics.base_env(maker.domain)
-        self.obs_dim, self.act_dim = int(env.observation_size), int(env.action_size)
+        self.obs_dim, self.act_dim = brax_physics.observation_size(maker.domain), int(env.action_size)
         self.max_steps = jnp.int32(max_episode_steps or brax_physics.DEFAULT_EPISODE_STEPS)
         self._carry: Any = None
 
@@ -156,7 +156,7 @@ class BraxGymEnv(gymnasium.Env):
     def __init__(self, maker: BraxTaskMaker, max_episode_steps: int | None = None):
         env = brax_physics.base_env(maker.domain)
         self.maker, self.max_episode_steps = maker, max_episode_steps
-        self.observation_space = gymnasium.spaces.Box(-np.inf, np.inf, (int(env.observation_size),), np.float32)
+        self.observation_space = gymnasium.spaces.Box(-np.inf, np.inf, (brax_physics.observation_size(maker.domain),), np.float32)
         self.action_space = gymnasium.spaces.Box(-1.0, 1.0, (int(env.action_size),), np.float32)
         self._vector: BraxVectorEnv | None = None
 

@@ -55,6 +55,15 @@ def base_env(domain_name: str) -> Any:
     return envs.get_environment(domain.brax_name, backend=PIPELINE, **domain.brax_kwargs)
 
 
+@functools.cache
+def observation_size(domain_name: str) -> int:
+    """brax's `env.observation_size` runs a reset op by op (minutes on CPU); tracing its shape takes ms."""
+    import jax
+
+    env = base_env(domain_name)
+    return int(jax.eval_shape(env.reset, jax.random.PRNGKey(0)).obs.shape[-1])
+
+
 class TaskPhysics(NamedTuple):
     """What a task changes, as arrays (a pytree: jit traces it, so a new task does not recompile)."""
 
@@ -84,7 +93,8 @@ def task_physics(domain_name: str, variant_name: str) -> TaskPhysics:
     scale_model_bodies(model, mujoco.MjData(model), domain.rule, variant.body_scales)
     model.opt.gravity[2] *= variant.gravity
     model.geom_friction[:, 0] *= variant.friction
-    obs_mask = observation_mask(env.observation_size, variant.obs_mask_fraction) if variant.obs_mask_fraction else np.ones(env.observation_size)
+    obs_dim = observation_size(domain_name)
+    obs_mask = observation_mask(obs_dim, variant.obs_mask_fraction) if variant.obs_mask_fraction else np.ones(obs_dim)
     multipliers = np.asarray(variant.action_multipliers or (1.0,) * env.action_size)
     bound = np.asarray(env.sys.actuator.ctrl_range)[:, 1]
     return TaskPhysics(*(jnp.asarray(x, dtype=jnp.float32) for x in (
