@@ -18,7 +18,6 @@ from plasticbench.envs.mujoco import CONTINUAL_BUDGETS, REWIRE_SAC
 from plasticbench.envs.task import Scenario, Task
 
 BRAX_SUFFIX = "_brax"
-BRAX_LABEL = "current brax, not comparable digit for digit with published numbers"
 
 
 @dataclass(frozen=True)

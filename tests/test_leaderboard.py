@@ -136,3 +136,12 @@ def test_locally_built_dataset_is_marked():
     text = build_leaderboard([local, make_record("d2", "iql", suite="hopper_medium", kind="d4rl")])
     assert "| bcq ‡ | sac |" in text and "| iql | sac |" in text
     assert "‡ trained on a dataset built locally" in text
+
+
+def test_brax_backend_sections_carry_the_not_comparable_label_and_stay_apart():
+    brax = [{**make_record(f"x{i}", "ft1"), "suite": "halfcheetah_forgetting_brax", "backend": "brax"} for i in range(2)]
+    mujoco = [{**make_record("m1", "ft1"), "suite": "halfcheetah_forgetting", "backend": "mujoco"}]
+    sections = build_leaderboard(brax + mujoco).split("\n## ")[1:]
+    by_suite = {s.splitlines()[0]: s for s in sections}
+    assert "not comparable digit for digit" in by_suite["Scale `smoke` · scenario `halfcheetah_forgetting_brax`"]
+    assert "not comparable digit for digit" not in by_suite["Scale `smoke` · scenario `halfcheetah_forgetting`"]

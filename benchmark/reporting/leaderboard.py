@@ -25,6 +25,8 @@ from plasticbench.benchmark.reporting.record_loading import is_number, load_reco
 from plasticbench.benchmark.store import atomic_write
 from plasticbench.benchmark.reporting.scores import BASELINE_METHOD, Normalized, normalize, references
 
+BRAX_LABEL = "current brax, not comparable digit for digit with published numbers (brax 0.0.13; docs/brax.md)"
+
 BOOTSTRAP_REPS = 2000  # metrics-continual.md: "2,000 resamples by default, fixed seed"
 BOOTSTRAP_SEED = 0
 CONFIDENCE = 0.95
@@ -171,6 +173,8 @@ def _section(scale: str, suite: str, groups: dict[tuple[str, str, str], Group], 
     families = ", ".join(sorted({str(r.get("family", MISSING)) for r in records}))
     settings = ", ".join(sorted({str(r.get("setting", MISSING)) for r in records}))
     lines = [f"## Scale `{scale}` · scenario `{suite}`", "", f"Family: {families} · setting: {settings}", ""]
+    if any(r.get("backend") == "brax" for r in records):
+        lines += [f"> Brax backend: {BRAX_LABEL}.", ""]
     if any(row.normalization == "raw" for row in rows):
         lines += ["> Scores marked `raw` are raw returns: no reference record (SAC-N or ft1 of the same learner "
                   "and scale) with a positive return on every task, e.g. at scales too short to beat a random "
