@@ -39,10 +39,11 @@ def _to_torch(x: Any, device: torch.device) -> torch.Tensor:
     return torch.from_dlpack(x).to(device)
 
 
-def _to_jax(x: torch.Tensor) -> Any:
+def _to_jax(x: torch.Tensor, device: Any) -> Any:
+    import jax
     import jax.dlpack
 
-    return jax.dlpack.from_dlpack(x.detach().to(torch.float32).contiguous())
+    return jax.device_put(jax.dlpack.from_dlpack(x.detach().to(torch.float32).contiguous()), device)
 
 
 class BraxVectorEnv:
@@ -55,22 +56,27 @@ class BraxVectorEnv:
         maker = task.make
         if not isinstance(maker, BraxTaskMaker):
             raise ValueError(f"task {task.name!r} is not a brax task")
+        import jax
         import jax.numpy as jnp
 
         self.task, self.seeds, self.seed_offset = task, [int(s) for s in seeds], seed_offset
         self.device, self.envs_per_seed, self.num_seeds = torch.device(device), envs_per_seed, len(seeds)
-        self.physics = brax_physics.task_physics(maker.domain, maker.variant)
+        # Every input committed to the default device: jit compiles separately for committed and
+        # uncommitted arguments, and the step's outputs (fed back as its carry) are committed.
+        self._jax_device = jax.devices()[0]
+        self.physics = jax.device_put(brax_physics.task_physics(maker.domain, maker.variant), self._jax_device)
         self._reset_fn, self._step_fn = brax_physics.compiled(maker.domain)
         env = brax_physics.base_env(maker.domain)
         self.obs_dim, self.act_dim = brax_physics.observation_size(maker.domain), int(env.action_size)
-        self.max_steps = jnp.int32(max_episode_steps or brax_physics.DEFAULT_EPISODE_STEPS)
+        self.max_steps = jax.device_put(jnp.int32(max_episode_steps or brax_physics.DEFAULT_EPISODE_STEPS), self._jax_device)
         self._carry: Any = None
 
     def _keys(self) -> Any:
         import jax
 
-        return jax.numpy.stack([jax.random.split(jax.random.PRNGKey(env_seed(s, self.seed_offset)), self.envs_per_seed)
+        keys = jax.numpy.stack([jax.random.split(jax.random.PRNGKey(env_seed(s, self.seed_offset)), self.envs_per_seed)
                                 for s in self.seeds])  # [S, N, 2]
+        return jax.device_put(keys, self._jax_device)
 
     def _shape(self, x: torch.Tensor) -> torch.Tensor:
         """[S, N, ...] -> [S, ...] when one env per seed (SeedVectorEnv's layout)."""
@@ -95,7 +101,7 @@ class BraxVectorEnv:
         if self._carry is None:
             raise RuntimeError("call reset() before step()")
         batched = actions.reshape(self.num_seeds, self.envs_per_seed, self.act_dim)
-        self._carry, out = self._step_fn(self.physics, self._carry, _to_jax(batched), self.max_steps)
+        self._carry, out = self._step_fn(self.physics, self._carry, _to_jax(batched, self._jax_device), self.max_steps)
         t = {k: self._shape(_to_torch(v, self.device)) for k, v in out.items()}
         ended = (t["terminated"] | t["truncated"]).reshape(self.num_seeds, -1).any(dim=1)
         returns = t["episode_return"].reshape(self.num_seeds, -1)
@@ -122,7 +128,8 @@ class BraxVectorEnv:
         if not state["leaves"]:
             return
         treedef = jax.tree.structure(self._reset_fn(self.physics, self._keys()))
-        self._carry = jax.tree.unflatten(treedef, [jax.numpy.asarray(x.numpy()) for x in state["leaves"]])
+        self._carry = jax.device_put(jax.tree.unflatten(treedef, [jax.numpy.asarray(x.numpy()) for x in state["leaves"]]),
+                                     self._jax_device)
 
     def close(self) -> None:
         self._carry = None
