@@ -24,6 +24,8 @@ from plasticbench.benchmark.live import parse_loggers
 from plasticbench.benchmark.config_checks import check_device, check_numbers, check_scale, seed_list
 from plasticbench.envs.catalog import get_scenario, scenario_names
 from plasticbench.envs.offline import all_suite_names, checked_scenario
+from plasticbench.envs.backends import BACKENDS, check_backend_available
+from plasticbench.envs.locomotion_scenarios import BRAX_SUFFIX
 from plasticbench.envs.task import Scenario, Task
 
 HARNESS_VERSION = "0.4.0"  # 0.4: scores against a measured random policy, events at every scale, the task x task matrix, seed-exact kernels, Q1/Q2 metrics on a 1,000 probe; 0.2: task-end evaluation after on_task_end, model size over a plain actor; 0.3: no normalization by a non-positive SAC-N reference
@@ -166,8 +168,29 @@ def _hydra_literal(value: Any) -> str:
     return str(value)
 
 
+def select_backend(overrides: Sequence[str]) -> list[str]:
+    """`backend=brax|mujoco` picks the scenario's backend: `suite=X backend=brax` runs `X_brax`.
+
+    The backend is part of the scenario's name (envs/locomotion_scenarios.py), so records and the
+    leaderboard keep the two apart; the `backend` key itself is consumed here.
+    """
+    backend = _value(overrides, "backend")
+    rest = [o for o in overrides if o.split("=", 1)[0].lstrip("+~") != "backend"]
+    if backend is None or backend == "mujoco":
+        return rest
+    if backend != "brax":
+        raise ValueError(f"unknown backend {backend!r}; allowed: {', '.join(BACKENDS)}")
+    suite = _value(rest, "suite") or "halfcheetah"
+    target = suite if suite.endswith(BRAX_SUFFIX) else suite + BRAX_SUFFIX
+    if target not in scenario_names():
+        brax = sorted(n.removesuffix(BRAX_SUFFIX) for n in scenario_names() if n.endswith(BRAX_SUFFIX))
+        raise ValueError(f"suite {suite!r} has no brax backend; suites on brax: {', '.join(brax)}")
+    return [o for o in rest if o.split("=", 1)[0].lstrip("+~") != "suite"] + [f"suite={target}"]
+
+
 def compose_config(overrides: Sequence[str]) -> Any:
     """Compose the Hydra config for command-line style overrides, with clear errors for bad names."""
+    overrides = select_backend(overrides)
     _check_group_choice("method", _value(overrides, "method"), registry.method_names())
     _check_group_choice("learner", _value(overrides, "learner"), registry.learner_names())
     offline = all_suite_names() if _value(overrides, "dataset") not in (None, "null") else []
@@ -199,6 +222,7 @@ def resolve(cfg: Any) -> RunConfig:
         raise ValueError(f"dataset= applies to offline suites only, not {suite!r}; allowed: {', '.join(all_suite_names())}")
     scenario = checked_scenario(suite, dataset) if suite in all_suite_names() else get_scenario(suite)
     registry.check_compatible(method_cls, learner_name, scenario.setting, scenario.name)
+    check_backend_available(scenario.backend)
     device = data["device"]
     check_device(device)
     check_scale(data["scale"])

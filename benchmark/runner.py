@@ -30,9 +30,9 @@ from plasticbench.benchmark.offline_loop import DatasetUpdates, attach_dataset
 from plasticbench.benchmark.record import build_record, task_bounds
 from plasticbench.benchmark.rollouts import Rollouts
 from plasticbench.benchmark.store import RunStore
-from plasticbench.envs.evaluation import evaluate_policy
+from plasticbench.envs.backends import evaluate_on_backend, make_vector_env
 from plasticbench.envs.task import Task
-from plasticbench.envs.vector import SeedVectorEnv, StepResult
+from plasticbench.envs.vector import StepResult
 from plasticbench.methods.base import Method
 
 EVAL_SEED_OFFSET = 10_000  # evaluation envs get their own stream, apart from every training env
@@ -95,7 +95,7 @@ class EnvSteps:
         self.learner, self.learning_starts, self.index = learner, learning_starts, first_step
         self.random_warmup = task.index == 0 if random_warmup is None else random_warmup
         self.random_steps = learning_starts if random_steps is None else random_steps
-        self.env = SeedVectorEnv(task, learner.seeds, episode_length, learner.device, seed_offset=task.index)
+        self.env = make_vector_env(task, learner.seeds, episode_length, learner.device, seed_offset=task.index)
         if env_state is None:
             self.obs = self.env.reset()
         else:
@@ -130,7 +130,7 @@ def evaluate_tasks(config: RunConfig, learner: Learner, method: Method, upto: in
     for task in tasks[: upto + 1]:
         head = task.index if learner.num_heads > 1 else 0
         with method.evaluating(learner, task.index):
-            scores = evaluate_policy(lambda obs: learner.policy_action(obs, False, head), task, config.seeds,
+            scores = evaluate_on_backend(lambda obs: learner.policy_action(obs, False, head), task, config.seeds,
                                      config.scale.eval_episodes, config.scale.episode_length,
                                      seed_offset=EVAL_SEED_OFFSET + task.index, device=learner.device)
         returns[task.index] = scores.tolist()

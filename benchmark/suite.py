@@ -34,6 +34,7 @@ from plasticbench.benchmark.record import SCRATCH_METHOD
 from plasticbench.benchmark.reporting.scores import RANDOM_METHOD, REFERENCE_METHOD
 from plasticbench.benchmark.runner import run
 from plasticbench.benchmark.store import RunStore
+from plasticbench.envs.backends import backend_available
 from plasticbench.envs.catalog import get_scenario, scenario_names
 
 POLL_S = 1.0  # how often `launch` looks for new records while the engine works
@@ -60,10 +61,15 @@ def _pick(requested: Sequence[str] | None, allowed: list[str], what: str) -> lis
 
 def grid(scale: str, suites: Sequence[str] | None = None, methods: Sequence[str] | None = None,
          learners: Sequence[str] | None = None, extra: Sequence[str] = ()) -> list[list[str]]:
-    """Override lists of every compatible (method, learner, scenario) at `scale`, and each scenario's random cell."""
+    """Override lists of every compatible (method, learner, scenario) at `scale`, and each scenario's
+    random cell; without `suites`, every scenario whose backend is installed (brax scenarios need jax
+    and brax)."""
     cells = []
     for suite in _pick(suites, scenario_names(), "suite"):
-        setting = get_scenario(suite).setting
+        scenario = get_scenario(suite)
+        if not suites and not backend_available(scenario.backend):
+            continue  # e.g. brax suites without jax: named explicitly, they fail with the install command
+        setting = scenario.setting
         if setting != "offline":  # offline suites score D4RL's published range, whose REF_MIN is already R_random
             cells.append([f"method={RANDOM_METHOD}", f"suite={suite}", f"scale={scale}", *extra])
         for method in _pick(methods, registry.method_names(), "method"):

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from plasticbench.envs.halfcheetah_scenarios import TASKS as HALFCHEETAH_SCENARIOS
 from plasticbench.envs.halfcheetah_scenarios import halfcheetah_scenario
 from plasticbench.envs.mujoco import SINGLE_TASK_ENV_IDS, single_task_scenario
+from plasticbench.envs.locomotion_scenarios import LOCOMOTION_BUILDERS
 from plasticbench.envs.ne_cycle import ne_cycle
 from plasticbench.envs.offline import available_suites, offline_scenario
 from plasticbench.envs.task import Scenario
@@ -20,6 +21,7 @@ _BUILDERS: dict[str, Callable[[], Scenario]] = {
     **{name: functools.partial(single_task_scenario, name) for name in SINGLE_TASK_ENV_IDS},
     **{f"halfcheetah_{kind}": functools.partial(halfcheetah_scenario, kind) for kind in HALFCHEETAH_SCENARIOS},
     "ne_cycle": ne_cycle,  # NE §5.2 continual-adaptation cycle
+    **LOCOMOTION_BUILDERS,  # scenarios.md §1.5 on brax (`<name>_brax`), Ant and Humanoid on MuJoCo
 }
 
 

@@ -39,6 +39,7 @@ class Task:
     act_dim: int | None = None
     """Action components the task's env uses when the scenario pads actions to a shared size (ne_cycle);
     None: all of them. Learners set the target entropy from it and zero the padded components."""
+    backend: str = "mujoco"  # which vector env steps it (envs/backends.py)
 
     def budget(self, scale: str) -> int:
         """Env steps for this task at `scale`; unknown scales are an error naming the allowed ones."""

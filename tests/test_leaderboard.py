@@ -216,3 +216,12 @@ def test_method_whose_events_never_fired_is_listed_apart_not_ranked():
     assert "| reset |" not in overall and "| redo |" in overall
     only_silent = build_leaderboard([silent])  # a scenario with nothing else still says what happened
     assert "`reset/sac` (3 seeds)" in only_silent
+
+
+def test_brax_backend_sections_carry_the_not_comparable_label_and_stay_apart():
+    brax = [{**make_record(f"x{i}", "ft1"), "suite": "halfcheetah_forgetting_brax", "backend": "brax"} for i in range(2)]
+    mujoco = [{**make_record("m1", "ft1"), "suite": "halfcheetah_forgetting", "backend": "mujoco"}]
+    sections = build_leaderboard(brax + mujoco).split("\n## ")[1:]
+    by_suite = {s.splitlines()[0]: s for s in sections}
+    assert "not comparable digit for digit" in by_suite["Scale `smoke` · scenario `halfcheetah_forgetting_brax`"]
+    assert "not comparable digit for digit" not in by_suite["Scale `smoke` · scenario `halfcheetah_forgetting`"]

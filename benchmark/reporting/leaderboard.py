@@ -29,6 +29,8 @@ from plasticbench.benchmark.reporting.scores import (BASELINE_METHOD, FAILURE_SC
                                                      RANDOM_METHOD, RETURN_FAMILIES, Normalized, References,
                                                      normalize, normalize_returns, paper_ratio, references, task_reference)
 
+BRAX_LABEL = "current brax, not comparable digit for digit with published numbers (brax 0.0.13; docs/brax.md)"
+
 BOOTSTRAP_REPS = 2000  # metrics-continual.md: "2,000 resamples by default, fixed seed"
 BOOTSTRAP_SEED = 0
 CONFIDENCE = 0.95
@@ -215,6 +217,8 @@ def _section(scale: str, suite: str, groups: dict[tuple[str, str, str], Group], 
         lines += [f"> **{NOT_LEARNED}**: the reference (SAC-N or ft1 of the same learner and scale) does not beat the "
                   "uniform-random policy by a clear margin on every task, e.g. at scales too short to learn. "
                   "Scores are raw mean returns, not normalized, not pooled across scenarios.", ""]
+    if any(r.get("backend") == "brax" for r in records):
+        lines += [f"> Brax backend: {BRAX_LABEL}.", ""]
     if any(row.normalization == "raw" for row in rows):
         lines += ["> Scores marked `raw` are raw returns (mean over tasks): no `random` record of this scenario and scale, or no "
                   "reference record. Not normalized, not comparable across scenarios.", ""]

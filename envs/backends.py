@@ -1,0 +1,65 @@
+"""The simulator backends: which vector env and which evaluator step a task, by `Task.backend`.
+
+The run loop asks here, never a backend by name, so `backend=brax|mujoco` changes nothing else.
+The brax modules import JAX, so they load only when a brax task is stepped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+
+from plasticbench.envs.evaluation import evaluate_policy
+from plasticbench.envs.task import Task
+from plasticbench.envs.vector import SeedVectorEnv
+
+BACKENDS: tuple[str, ...] = ("mujoco", "brax")
+
+
+def backend_available(backend: str) -> bool:
+    """Whether `backend`'s optional dependencies import (the suite grid skips the others unless named)."""
+    try:
+        check_backend_available(backend)
+    except ValueError:
+        return False
+    return True
+
+
+def check_backend_available(backend: str) -> None:
+    """Before any work: an unknown backend, or one whose optional dependency is missing, is a one-line error."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; allowed: {list(BACKENDS)}")
+    if backend == "brax":
+        from plasticbench.envs.brax_physics import require_brax
+
+        require_brax()
+
+
+def _check(task: Task) -> None:
+    if task.backend not in BACKENDS:
+        raise ValueError(f"task {task.name!r} has backend {task.backend!r}; allowed: {list(BACKENDS)}")
+
+
+def make_vector_env(task: Task, seeds: Sequence[int], max_episode_steps: int | None,
+                    device: torch.device | str = "cpu", seed_offset: int = 0) -> Any:
+    """S environments of `task`, one per seed, on its backend (SeedVectorEnv's interface)."""
+    _check(task)
+    if task.backend == "brax":
+        from plasticbench.envs.brax import BraxVectorEnv
+
+        return BraxVectorEnv(task, seeds, max_episode_steps, device, seed_offset)
+    return SeedVectorEnv(task, seeds, max_episode_steps, device, seed_offset)
+
+
+def evaluate_on_backend(policy: Callable[[torch.Tensor], torch.Tensor], task: Task, seeds: Sequence[int],
+                        episodes: int, max_episode_steps: int | None, seed_offset: int,
+                        device: torch.device | str = "cpu") -> torch.Tensor:
+    """[S] mean deterministic-episode return per seed, on the task's backend (envs/evaluation.py's contract)."""
+    _check(task)
+    if task.backend == "brax":
+        from plasticbench.envs.brax import evaluate_brax_policy
+
+        return evaluate_brax_policy(policy, task, seeds, episodes, max_episode_steps, seed_offset, device)
+    return evaluate_policy(policy, task, seeds, episodes, max_episode_steps, seed_offset, device)
