@@ -28,7 +28,7 @@ class NoTrainingEnv:
 
 @pytest.mark.parametrize("learner", ["bcq", "iql"])
 def test_offline_run_trains_on_the_dataset_only_and_records_d4rl_scores(learner, datasets, tiny_config, monkeypatch):
-    monkeypatch.setattr(runner, "SeedVectorEnv", NoTrainingEnv)
+    monkeypatch.setattr(runner, "make_vector_env", NoTrainingEnv)
     config = tiny_config("method=ft1", *LEARNER_TINY[learner], *OFFLINE_TINY)
     run = runner.Run(config, progress=False)
     record = run.execute()
