@@ -15,7 +15,11 @@ from dataclasses import dataclass
 from plasticbench.envs.brax import BraxTaskMaker
 from plasticbench.envs.locomotion_variants import make_mujoco_variant
 from plasticbench.envs.halfcheetah_scenarios import BUDGETS as CONTINUAL_BUDGETS
+from plasticbench.envs.halfcheetah_scenarios import LAMBDAS as HC_LAMBDAS
+from plasticbench.envs.halfcheetah_scenarios import NUM_TASKS as HC_NUM_TASKS
 from plasticbench.envs.halfcheetah_scenarios import REWIRE_SAC
+from plasticbench.envs.halfcheetah_scenarios import SAC_PER_SCENARIO as HC_SAC
+from plasticbench.envs.halfcheetah_scenarios import TASKS as HC_TASKS
 from plasticbench.envs.task import Scenario, Task
 
 BRAX_SUFFIX = "_brax"
@@ -41,14 +45,9 @@ def _sac(actor_lr: float, critic_lr: float, reward_scale: float, policy_delay: i
 
 
 SCENARIOS: Mapping[str, ScenarioSpec] = {
-    "halfcheetah_forgetting": ScenarioSpec("halfcheetah", ("hugefoot", "moon", "carry_stuff", "rainfall"), 2,
-                                           _sac(1e-3, 3e-4, 1, 2, 2, 2), 1e4, 0.01),
-    "halfcheetah_transfer": ScenarioSpec("halfcheetah", ("carry_stuff_hugegravity", "moon", "defective_module",
-                                                         "hugefoot_rainfall"), 2, _sac(3e-4, 3e-4, 1, 4, 2, 1), 1, 1),
-    "halfcheetah_robustness": ScenarioSpec("halfcheetah", ("normal", "inverted_actions", "normal", "inverted_actions"), 2,
-                                           _sac(1e-3, 1e-3, 1, 4, 2, 2), 100, 0.01),
-    "halfcheetah_compositionality": ScenarioSpec("halfcheetah", ("tinyfoot", "moon", "carry_stuff_hugegravity",
-                                                                 "tinyfoot_moon"), 2, _sac(3e-4, 3e-4, 10, 4, 4, 2), 100, 1),
+    **{f"halfcheetah_{kind}": ScenarioSpec("halfcheetah", HC_TASKS[kind], HC_NUM_TASKS // len(HC_TASKS[kind]),
+                                          {**REWIRE_SAC, **HC_SAC[kind]}, HC_LAMBDAS[kind]["ft_l2"], HC_LAMBDAS[kind]["ewc"])
+       for kind in HC_TASKS},  # the MuJoCo HalfCheetah scenarios' own data (envs/halfcheetah_scenarios.py)
     "ant_forgetting": ScenarioSpec("ant", ("normal", "hugefoot", "rainfall", "moon"), 2,
                                    _sac(1e-3, 1e-3, 10, 2, 4, 1), 1e4, 0.01),
     "ant_transfer": ScenarioSpec("ant", ("disabled_first_diagonal", "disabled_second_diagonal", "disabled_forefeet",
