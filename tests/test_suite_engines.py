@@ -75,18 +75,6 @@ def test_grid_with_joblib(tmp_path):
     assert plan(grid("smoke", suites=["halfcheetah"], methods=["ft1"], extra=[*TINY, f"results_dir={tmp_path}"])).todo == ()
 
 
-def test_grid_with_ray(tmp_path):
-    """Ray is an optional engine (the `cluster` extra pulls ray and ~45 packages, so the dev extra
-    leaves it out and this test is skipped there); with it installed, the grid runs on local Ray."""
-    pytest.importorskip("hydra_plugins.hydra_ray_launcher", reason="pip install -e '.[cluster]' to test the Ray engine")
-    extra = [*TINY, f"results_dir={tmp_path}"]
-    the_plan = plan(grid("smoke", suites=["halfcheetah"], methods=["ft1"], extra=extra))
-    overrides = ["hydra/launcher=ray", "+hydra.launcher.ray.init.num_cpus=2", "+hydra.launcher.ray.remote.num_cpus=1"]
-    assert launch(the_plan, overrides, tmp_path / "multirun", progress=False) == 3
-    for config in the_plan.todo[1:]:
-        assert _complete(json.loads((tmp_path / "runs" / config.run_id / "record.json").read_text()))
-
-
 def _job_pid(submitit_dir: Path) -> int | None:
     """The task process of the first local submitit job: a child of its controller (job id = pid)."""
     for job in sorted(submitit_dir.glob("[0-9]*")):
