@@ -241,7 +241,9 @@ class Run:
         probe = probe_batch(self.learner, draw=len(self.state.eval_steps) - 1)
         self.state.plasticity.append(plasticity_snapshot(self.learner, probe))
         if self.live:
-            self.live.on_evaluation(self.state.eval_steps[-1], self.state.eval_returns[-1], self.state.plasticity[-1], task)
+            events = self.learner.events.totals(self.method.event_kinds) if self.method.event_kinds else None
+            self.live.on_evaluation(self.state.eval_steps[-1], self.state.eval_returns[-1], self.state.plasticity[-1],
+                                    task, events)
 
     def _checkpoint(self, env_state: dict | None) -> None:
         self.state.env = env_state
