@@ -53,10 +53,10 @@ def replay_capacity(config: RunConfig) -> int:
 def dataset_size(config: RunConfig) -> tuple[int, int]:
     """(rows, bytes) an offline run holds, once for all seeds: obs, action, reward, next_obs, done in
     float32 for each of the file's rows (an upper bound: timeout rows are dropped when loaded)."""
-    from plasticbench.envs.offline import read_d4rl
+    from plasticbench.envs.offline import read_dataset
 
     scenario = config.scenario
-    raw, _ = read_d4rl(scenario.offline_data.path, scenario.obs_dim, scenario.act_dim)
+    raw, _ = read_dataset(scenario.offline_data.path, scenario.obs_dim, scenario.act_dim)
     rows = int(raw["rewards"].shape[0])
     return rows, rows * (2 * scenario.obs_dim + scenario.act_dim + 2) * 4
 
