@@ -47,6 +47,9 @@ def replay_capacity(config: RunConfig) -> int:
     Offline: a one-row placeholder, replaced by the dataset before the first update."""
     if config.scenario.offline_data is not None:
         return 1
+    if config.scenario.multitask:  # every task's rows, a multiple of T (benchmark/multitask_loop.py `task_rows`)
+        T = len(config.scenario.tasks)
+        return max(min(config.learner_config.buffer_size, T * config.budget(config.scenario.tasks[0])) // T, 1) * T
     return min(config.learner_config.buffer_size, max(config.budget(t) for t in config.scenario.tasks))
 
 

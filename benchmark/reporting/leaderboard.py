@@ -40,7 +40,8 @@ MISSING = "—"
 LOCAL_MARK = " ‡"
 MIN_SEEDS = 3  # fewer seeds than this: listed separately, never ranked (rliable's advice: >= 3 runs)
 TAUS = np.linspace(0.0, 2.0, 201)  # performance-profile grid, as in the rliable Atari-100k notebook
-SETTING_TITLES = {"continual": "continual scenarios", "online": "plasticity (single-task) scenarios"}
+SETTING_TITLES = {"continual": "continual scenarios", "online": "plasticity (single-task) scenarios",
+                  "multitask": "multitask scenarios"}
 # The plasticity curves drawn per scenario (all are in the records; these are the ones the
 # plasticity literature plots: dormant neurons, feature rank collapse, weight and feature growth,
 # vanishing gradients of the critic, whose loss of plasticity hurts an RL agent first).
