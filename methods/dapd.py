@@ -231,8 +231,8 @@ class DAPD(Method):
 
     def sample(self, ctx, buffer, batch_size):
         """Online: the initial masks, just before the first gradient step (on the warm-up data)."""
+        self._start(ctx)
         if not self.initialized:
-            self._start(ctx)
             everyone = torch.ones(ctx.num_seeds, dtype=torch.bool)
             for task in range(ctx.num_tasks) if ctx.multitask else [None]:
                 self.update_masks(ctx, self.window_batch(ctx, task), everyone, task)
