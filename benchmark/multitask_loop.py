@@ -10,7 +10,9 @@ steps due, one update per step of all T tasks as [C-MT] makes one per vectorized
   every task gets the scale's warm-up.
 - The replay's rows cycle through the tasks (row r holds task r mod T; its capacity is a multiple of T,
   `memory_plan.replay_capacity`), so baselines/multitask_replay.py reads one task's rows without a second
-  buffer (DAPD's per-task batches and windows).
+  buffer (DAPD's per-task batches and windows). Consecutive rows are different tasks, so every row's next
+  observation lands in the replay's side table: about twice the observation memory of a single-task
+  replay of the same size, which the memory plan's side-table estimate does not count.
 - While task t is stepped the learner's `task_index` is t (a method's episode-end hook knows whose
   episode ended); it is 0 while learning, since a batch mixes tasks: multi-head learners are refused.
 """
