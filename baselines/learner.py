@@ -106,8 +106,9 @@ class Learner:
 
     def __init__(self, config: LearnerConfig, obs_dim: int, act_dim: int, seeds: Sequence[int], method: Method,
                  num_tasks: int = 1, device: torch.device | str = "cpu", task_budgets: Sequence[int] | None = None,
-                 task_act_dims: Sequence[int] | None = None) -> None:
+                 task_act_dims: Sequence[int] | None = None, multitask: bool = False) -> None:
         self.config, self.method = config, method
+        self.multitask = multitask  # every task trains at once; observations end in the task's one-hot (envs/multitask.py)
         self.seeds, self.num_seeds = list(seeds), len(seeds)
         self.obs_dim, self.act_dim, self.num_tasks = obs_dim, act_dim, num_tasks
         if task_budgets is not None and len(task_budgets) != num_tasks:

@@ -62,6 +62,9 @@ def returns_matrix(eval_returns: list[list[list[float] | None]], num_seeds: int)
 
 
 def task_bounds(config: RunConfig) -> list[tuple[int, int]]:
+    """(first, last) step of each task: in order, or all from 0 to the budget in a multitask run."""
+    if config.scenario.multitask:
+        return [(0, config.budget(task)) for task in config.scenario.tasks]
     bounds, start = [], 0
     for task in config.scenario.tasks:
         end = start + config.budget(task)
