@@ -13,6 +13,8 @@ normalized curve with that of a from-scratch single-task run of the same learner
 `scratch` record (methods/scratch.py: fresh networks, buffer, optimizers and temperature at every
 task), never SAC-N inside the continual run, whose critic carries over (continual-baselines.md §6).
 It is null without a scratch record or a learned reference.
+Continual World records (family `continual_world`) score by success rate, with CW's own metrics
+(success_record.py): their success curves must be in the record before it is scored.
 Offline suites keep their own score (scores.py: a family outside RETURN_FAMILIES keeps the record's
 value): D4RL's normalized return (`d4rl`, a fraction, `d4rl_score`), with a `dataset` block (source,
 path, content hash, the dataset's own policy return). They need no `random` record: D4RL's REF_MIN is
@@ -32,17 +34,18 @@ import numpy as np
 
 from plasticbench.benchmark.config import RunConfig
 from plasticbench.benchmark.metrics.continual import continual_summary, model_size
+from plasticbench.benchmark.metrics.continual_world import FAMILY as SUCCESS_FAMILY, SCRATCH_METHOD
 from plasticbench.benchmark.metrics.plasticity import FINAL_DORMANT_TAU
 from plasticbench.benchmark.reporting.record_loading import SCHEMA_VERSION
 from plasticbench.benchmark.reporting.scores import (FAILURE_SCORE, RANDOM_METHOD, REFERENCE_METHOD, Normalized, TaskReference,
                                                      d4rl_fraction, normalize, normalize_returns, references, task_reference)
 from plasticbench.benchmark.store import find_records
+from plasticbench.benchmark.success_record import success_scored
 from plasticbench.envs.offline import dataset_record
 
 if TYPE_CHECKING:
     from plasticbench.benchmark.runner import RunState
 
-SCRATCH_METHOD = "scratch"  # the from-scratch single-task reference of forward transfer
 PACKAGES = ("plasticbench", "torch", "numpy", "gymnasium", "mujoco", "hydra-core", "rliable")
 
 
@@ -194,7 +197,11 @@ def build_record(config: RunConfig, state: "RunState", one_policy_params: int, c
     diverged = {str(seed): step for seed, step in sorted(state.diverged.items())}
     failed = [str(seed) in diverged for seed in config.seeds]
     data, offline = config.scenario.offline_data, {}
-    if data is not None:
+    success = config.scenario.family == SUCCESS_FAMILY
+    if success:  # scored from its success curves below (success_record.py), not from returns
+        perf, scratch, normalization = raw, None, {"kind": "success"}
+        norm = Normalized(np.full(S, FAILURE_SCORE), "success", True)
+    elif data is not None:
         perf, norm, normalization = d4rl_score(raw, data.ref_min, data.ref_max, failed)
         offline, scratch = {"dataset": dataset_record(data, config.scenario.obs_dim, config.scenario.act_dim)}, None
     else:
@@ -204,7 +211,7 @@ def build_record(config: RunConfig, state: "RunState", one_policy_params: int, c
         scratch = _scratch_curves(config, ref) if learned and config.method != SCRATCH_METHOD else None
     bounds, steps = task_bounds(config), np.array(state.eval_steps)
     summaries = [continual_summary(perf[s], steps, bounds, *(scratch or (None, None, None))) for s in range(S)]
-    return {
+    record = {
         "schema_version": SCHEMA_VERSION,
         "run_id": config.run_id,
         "config": config.identity(),
@@ -233,3 +240,7 @@ def build_record(config: RunConfig, state: "RunState", one_policy_params: int, c
         "wall_time_s": round(state.wall_time_s, 3),
         **provenance(),
     }
+    if success:
+        record.update(success_scored(record, find_records(config.results_dir, method=SCRATCH_METHOD, suite=config.suite,
+                                                          scale=config.scale.name)))
+    return record
