@@ -122,8 +122,8 @@ def task_success_curves(groups: dict[tuple[str, str], list[dict]]) -> dict[str, 
         grid = max(sorted(grids), key=lambda g: grids[g])
         with warnings.catch_warnings():  # a task not evaluated at a point stays NaN (not drawn)
             warnings.simplefilter("ignore", RuntimeWarning)
-            mean = np.nanmean([record_success(r)[0] for r in records if tuple(r["curves"]["steps"]) == grid],
-                              axis=(0, 1))  # [E, N]
+            seeds = np.concatenate([record_success(r)[0] for r in records if tuple(r["curves"]["steps"]) == grid])
+            mean = np.nanmean(seeds, axis=0)  # [E, N]
         for j, name in enumerate(records[0]["tasks"]):
             panels.setdefault(f"{j}: {name}", {})[f"{method}/{learner}"] = (np.asarray(grid), mean[:, j])
     return panels
