@@ -13,8 +13,8 @@ normalized curve with that of a from-scratch single-task run of the same learner
 `scratch` record (methods/scratch.py: fresh networks, buffer, optimizers and temperature at every
 task), never SAC-N inside the continual run, whose critic carries over (continual-baselines.md §6).
 It is null without a scratch record or a learned reference.
-Continual World records (family `continual_world`) score by success rate, with CW's own metrics
-(success_record.py): their success curves must be in the record before it is scored.
+Continual World records (family `continual_world`) score by success rate with CW's own metrics
+(success_scoring.py), from the success curves the record carries.
 Offline suites keep their own score (scores.py: a family outside RETURN_FAMILIES keeps the record's
 value): D4RL's normalized return (`d4rl`, a fraction, `d4rl_score`), with a `dataset` block (source,
 path, content hash, the dataset's own policy return). They need no `random` record: D4RL's REF_MIN is
@@ -35,12 +35,12 @@ import numpy as np
 from plasticbench.benchmark.config import RunConfig
 from plasticbench.benchmark.metrics.continual import continual_summary, model_size
 from plasticbench.benchmark.metrics.continual_world import FAMILY as SUCCESS_FAMILY, SCRATCH_METHOD
+from plasticbench.benchmark.success_scoring import success_scored
 from plasticbench.benchmark.metrics.plasticity import FINAL_DORMANT_TAU
 from plasticbench.benchmark.reporting.record_loading import SCHEMA_VERSION
 from plasticbench.benchmark.reporting.scores import (FAILURE_SCORE, RANDOM_METHOD, REFERENCE_METHOD, Normalized, TaskReference,
                                                      d4rl_fraction, normalize, normalize_returns, references, task_reference)
 from plasticbench.benchmark.store import find_records
-from plasticbench.benchmark.success_record import success_scored
 from plasticbench.envs.offline import dataset_record
 
 if TYPE_CHECKING:
@@ -190,18 +190,24 @@ def _clean_events(events: dict[str, Any] | None) -> dict[str, Any] | None:
 def build_record(config: RunConfig, state: "RunState", one_policy_params: int, critic_params: int,
                  events: dict[str, Any] | None = None) -> dict[str, Any]:
     """The run's record (results/README.md); `events` is the learner's event log (None: the method
-    declares no structural events)."""
+    declares no structural events). A Continual World record then gets CW's own score and metrics
+    from its success curves (success_scoring.py), the reference being the suite's `scratch` records."""
+    record = _assemble(config, state, one_policy_params, critic_params, events)
+    if record["family"] == SUCCESS_FAMILY:
+        record.update(success_scored(record, find_records(config.results_dir, method=SCRATCH_METHOD, suite=config.suite,
+                                                          scale=config.scale.name)))
+    return record
+
+
+def _assemble(config: RunConfig, state: "RunState", one_policy_params: int, critic_params: int,
+              events: dict[str, Any] | None) -> dict[str, Any]:
     S, N = len(config.seeds), len(config.scenario.tasks)
     raw = returns_matrix(state.eval_returns, S)  # [S, E, N]
     final = raw[:, -1, :]
     diverged = {str(seed): step for seed, step in sorted(state.diverged.items())}
     failed = [str(seed) in diverged for seed in config.seeds]
     data, offline = config.scenario.offline_data, {}
-    success = config.scenario.family == SUCCESS_FAMILY
-    if success:  # scored from its success curves below (success_record.py), not from returns
-        perf, scratch, normalization = raw, None, {"kind": "success"}
-        norm = Normalized(np.full(S, FAILURE_SCORE), "success", True)
-    elif data is not None:
+    if data is not None:
         perf, norm, normalization = d4rl_score(raw, data.ref_min, data.ref_max, failed)
         offline, scratch = {"dataset": dataset_record(data, config.scenario.obs_dim, config.scenario.act_dim)}, None
     else:
@@ -211,7 +217,7 @@ def build_record(config: RunConfig, state: "RunState", one_policy_params: int, c
         scratch = _scratch_curves(config, ref) if learned and config.method != SCRATCH_METHOD else None
     bounds, steps = task_bounds(config), np.array(state.eval_steps)
     summaries = [continual_summary(perf[s], steps, bounds, *(scratch or (None, None, None))) for s in range(S)]
-    record = {
+    return {
         "schema_version": SCHEMA_VERSION,
         "run_id": config.run_id,
         "config": config.identity(),
@@ -240,7 +246,3 @@ def build_record(config: RunConfig, state: "RunState", one_policy_params: int, c
         "wall_time_s": round(state.wall_time_s, 3),
         **provenance(),
     }
-    if success:
-        record.update(success_scored(record, find_records(config.results_dir, method=SCRATCH_METHOD, suite=config.suite,
-                                                          scale=config.scale.name)))
-    return record

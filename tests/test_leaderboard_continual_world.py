@@ -10,7 +10,7 @@ from plasticbench.benchmark.metrics.continual_world import group_forward_transfe
 from plasticbench.benchmark.reporting.cw_bootstrap import forward_transfer_interval, mean_interval
 from plasticbench.benchmark.reporting.leaderboard import build_leaderboard, iqm_interval, write_leaderboard
 from plasticbench.benchmark.reporting.scores import FAILURE_SCORE
-from plasticbench.benchmark.success_record import success_scored
+from plasticbench.benchmark.success_scoring import success_scored
 from tools.synthetic_records import success_record
 
 RECORDS = [
@@ -76,11 +76,12 @@ def test_cw_records_are_never_pooled_with_return_suites():
 
 
 def test_record_scores_are_success_metrics_and_a_diverged_seed_fails():
-    record = {**RECORDS[1], "diverged": {"1": 900}}
+    record = {**RECORDS[1], "diverged": {"1": 900}, "normalization": {"kind": "success", "source": "info_success"}}
     fields = success_scored(record, [RECORDS[0], RECORDS[4]])  # the any-mode run is no reference for a last-mode run
     assert fields["scores"][1] == FAILURE_SCORE and fields["scores"][0] == RECORDS[1]["metrics"]["average_performance"][0]
     assert all(v[1] is None for k, v in fields["metrics"].items() if k != "final_dormant_ratio")
-    assert fields["normalization"] == {"kind": "success", "source": None, "success_mode": "last", "reference_runs": ["s1"]}
+    assert fields["normalization"] == {"kind": "success", "source": "info_success", "success_mode": "last",
+                                       "reference_runs": ["s1"]}
     full = success_scored(RECORDS[1], [RECORDS[0]])["metrics"]["forward_transfer"]
     auc = window_auc(success_array(RECORDS[1]["curves"]["success"], 3), np.array(RECORDS[1]["curves"]["steps"]), RECORDS[1]["task_bounds"])
     ref = window_auc(success_array(RECORDS[0]["curves"]["success"], 3), np.array(RECORDS[0]["curves"]["steps"]), RECORDS[0]["task_bounds"])

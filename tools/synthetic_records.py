@@ -4,7 +4,7 @@
 scenarios x scales, distinct run_ids, per-seed curves, continual metrics, dormant ratios and
 plasticity curves) through `RunStore.write_record`, as real runs do. `success_record` makes a
 Continual World record (family `continual_world`, success curves, success mode), scored as the run
-loop scores it (benchmark/success_record.py).
+loop scores it (benchmark/success_scoring.py).
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import numpy as np
 
 from plasticbench.benchmark.reporting.leaderboard import PLASTICITY_PANELS
 from plasticbench.benchmark.store import RunStore
-from plasticbench.benchmark.success_record import success_scored
+from plasticbench.benchmark.success_scoring import success_scored
 
 METHODS = ("random", "ft1", "sac_n", "ft_l2", "ft_n", "ewc", "packnet", "reset", "redo")  # random: R_random, learner "none"
 SCENARIOS = {"halfcheetah_forgetting": ("continual", 8), "cw10": ("continual", 10),

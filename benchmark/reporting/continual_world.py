@@ -1,6 +1,6 @@
 """The leaderboard's Continual World section: success-rate tables per scenario and success mode.
 
-Records of family `continual_world` score by success rate (benchmark/success_record.py), a unit of
+Records of family `continual_world` score by success rate (benchmark/success_scoring.py), a unit of
 their own, so they are kept out of the return-based tables and overall aggregates and get this
 section instead: per (scale, scenario, success mode), methods ranked by Continual World's average
 performance, with forgetting and forward transfer, all recomputed from the records' raw success
@@ -168,7 +168,8 @@ def _section(key: tuple[str, str, str], groups: dict[tuple[str, str], list[dict]
     tasks = [(str(n), float(b[0]), float(b[1])) for n, b in zip(some["tasks"], some["task_bounds"])]
     link = report.figure(f"{scale}-{suite}-{mode}-success".replace("/", "_"), "per-task success", figures.curves,
                          f"{suite} ({scale}, success mode {mode}): success rate per task", "success rate",
-                         task_success_curves(acted), tasks if len(tasks) > 1 else ())
+                         task_success_curves(acted), tasks if len(tasks) > 1 else (), None,
+                         (tasks[0][1], tasks[-1][2]), (-0.03, 1.03))
     return lines + ["", f"Figures: {link}", ""]
 
 

@@ -9,7 +9,9 @@ definition), so nothing is divided by a measured reference. The run loop's recor
 - `metrics`: per-seed P, forgetting F and forward transfer FT (metrics/continual_world.py), null for
   a diverged seed; FT against the `scratch` records already in the results directory (null
   without one, and for a scratch run itself, which is the reference);
-- `normalization`: kind `success`, the success mode, and the reference runs used.
+- `normalization`: kind `success`, the success mode, and the reference runs used (other keys kept).
+It runs last in record.build_record, over whatever score the record was first given (the mean final
+success rate of the run loop's first CW records), so the metrics are CW's wherever a record is built.
 """
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ def success_scored(record: dict[str, Any], others: Sequence[dict[str, Any]]) -> 
             raise ValueError(f"record {record.get('run_id')!r}: seed {seed} has no success on some task over the last "
                              "evaluation points; every task must be evaluated at the end of the run")
         scores.append(FAILURE_SCORE if str(seed) in diverged else value)
-    normalization = {"kind": "success", "source": None, "success_mode": record.get("success_mode"),
+    normalization = {**(record.get("normalization") or {}), "kind": "success", "success_mode": record.get("success_mode"),
                      "reference_runs": [r["run_id"] for r in refs]}
     kept = {key: value for key, value in (record.get("metrics") or {}).items() if key not in metrics}
     return {"scores": [float(s) for s in scores], "metrics": {**metrics, **kept},
