@@ -103,3 +103,18 @@ def test_cw_section_and_its_figure_regenerate_byte_identically(tmp_path):
     svg = figures["smoke-cw3_t1-last-success.svg"].decode()
     assert svg.count('id="task-boundary-') == 2 * 3  # 3 tasks, a panel per task
     assert "smoke-cw3_t1-any-success.svg" in figures and "fig/smoke-cw3_t1-last-success.svg" in first.decode()
+
+
+def test_published_comparisons_sit_beside_their_own_protocol():
+    """Mode last: CW3 = mean over the 8 triplets, beside Rewire Table 2; mode any: CW20 beside CW's table."""
+    triplets = [success_record(f"t{i}", "ft1", suite=f"cw3_t{i}", skill=0.1 * i) for i in range(1, 9)]
+    cw20 = success_record("w1", "packnet", suite="cw20", success_mode="any", n_tasks=4)
+    extra = success_record("t9", "ft1", suite="cw3_t1", seeds=2, skill=0.9)  # pooled into triplet 1's mean
+    text = build_leaderboard([*triplets, extra, cw20])
+    last = text.split("## Published comparison · scale `smoke` · success mode `last` (Rewire Table 2)")[1].split("\n## ")[0]
+    per_triplet = [np.mean(t["scores"] + (extra["scores"] if i == 0 else [])) for i, t in enumerate(triplets)]
+    assert f"| ft1 | sac | {np.mean(per_triplet):.2f} ± {np.std(per_triplet):.2f} | 0.29 ± 0.10 | — | 0.10 ± 0.01 |" in last
+    assert "Published comparison · scale `smoke` · success mode `last`" not in build_leaderboard(triplets[:-1])  # 7 of 8
+    any_mode = text.split("success mode `any` (Continual World, CW20)")[1].split("\n## ")[0]
+    p = mean_interval(np.array(cw20["scores"]))
+    assert f"| packnet | sac | {p[0]:.2f} [{p[1]:.2f}, {p[2]:.2f}] | 0.80 [0.79, 0.82] |" in any_mode

@@ -23,6 +23,7 @@ from plasticbench.benchmark.metrics.continual_world import (FAMILY, SCRATCH_METH
                                                            healthy, record_success, reference_auc, reference_records,
                                                            window_auc)
 from plasticbench.benchmark.reporting import figures
+from plasticbench.benchmark.reporting.cw_published import published_comparison
 from plasticbench.benchmark.reporting.cw_bootstrap import CW_CONFIDENCE, CW_REPS, forward_transfer_interval, mean_interval
 from plasticbench.benchmark.reporting.scores import FAILURE_SCORE, RANDOM_METHOD
 
@@ -146,29 +147,45 @@ def _table(rows: list[SuccessRow], silent: list[str], min_seeds: int) -> list[st
     return lines
 
 
-def _section(key: tuple[str, str, str], groups: dict[tuple[str, str], list[dict]], all_records: list[dict],
-             report: "Report", rules: Rules) -> list[str]:
-    """One scenario, scale and success mode: the note, the table and the per-task success figure."""
-    scale, suite, mode = key
-    some = next(iter(groups.values()))[0]
-    refs = reference_records(some, all_records)
+@dataclass(frozen=True)
+class Scenario:
+    """One CW scenario at one scale and success mode, computed: its rows and what its text names."""
+
+    scale: str
+    suite: str
+    mode: str
+    rows: list[SuccessRow]  # best average performance first
+    silent: list[str]  # "`method/learner` (n seeds)" of runs whose structural events never fired
+    reference_seeds: int | None  # per task, of the forward-transfer reference; None without one
+    acted: dict[tuple[str, str], list[dict]]  # the records of the rows
+
+
+def _scenario(key: tuple[str, str, str], groups: dict[tuple[str, str], list[dict]], all_records: list[dict],
+              rules: Rules) -> Scenario:
+    refs = reference_records(next(iter(groups.values()))[0], all_records)
     ref_auc = reference_auc(refs) if refs else None
     silent = sorted(f"`{m}/{l}` ({sum(len(r['seeds']) for r in rs)} seeds)" for (m, l), rs in groups.items()
                     if not any(map(rules.events_fired, rs)))
     acted = {k: [r for r in rs if rules.events_fired(r)] for k, rs in groups.items()}
     acted = {k: rs for k, rs in acted.items() if rs}
-    reference = (f"`{SCRATCH_METHOD}` runs of this scenario, scale, learner and mode, {ref_auc.shape[0]} seeds per task"
-                 if ref_auc is not None else f"none (no `{SCRATCH_METHOD}` record of this scenario, scale and mode): {MISSING}")
+    return Scenario(*key, _ranked(acted, ref_auc, rules), silent, None if ref_auc is None else ref_auc.shape[0], acted)
+
+
+def _section(scenario: Scenario, report: "Report", min_seeds: int) -> list[str]:
+    """One scenario, scale and success mode: the note, the table and the per-task success figure."""
+    scale, suite, mode = scenario.scale, scenario.suite, scenario.mode
+    reference = (f"`{SCRATCH_METHOD}` runs of this scenario, scale, learner and mode, {scenario.reference_seeds} seeds per task"
+                 if scenario.reference_seeds else f"none (no `{SCRATCH_METHOD}` record of this scenario, scale and mode): {MISSING}")
     lines = [f"## Scale `{scale}` · Continual World `{suite}` · success mode `{mode}`", "",
              f"Success mode `{mode}`: {MODE_TEXT.get(mode, 'not stated by the records')}. "
-             f"Forward-transfer reference: {reference}.", "",
-             *_table(_ranked(acted, ref_auc, rules), silent, rules.min_seeds)]
-    if not acted:
+             f"Forward-transfer reference: {reference}.", "", *_table(scenario.rows, scenario.silent, min_seeds)]
+    if not scenario.acted:
         return lines + [""]
+    some = next(iter(scenario.acted.values()))[0]
     tasks = [(str(n), float(b[0]), float(b[1])) for n, b in zip(some["tasks"], some["task_bounds"])]
     link = report.figure(f"{scale}-{suite}-{mode}-success".replace("/", "_"), "per-task success", figures.curves,
                          f"{suite} ({scale}, success mode {mode}): success rate per task", "success rate",
-                         task_success_curves(acted), tasks if len(tasks) > 1 else (), None,
+                         task_success_curves(scenario.acted), tasks if len(tasks) > 1 else (), None,
                          (tasks[0][1], tasks[-1][2]), (-0.03, 1.03))
     return lines + ["", f"Figures: {link}", ""]
 
@@ -192,6 +209,11 @@ def success_sections(records: list[dict], report: "Report", rules: Rules) -> lis
              "resampled independently). **IQM [95% CI]**: the leaderboard's rliable statistic of the per-seed "
              "average performance (stratified bootstrap). A diverged seed's average performance counts as "
              f"{FAILURE_SCORE:g}; its forgetting and transfer are left out.", ""]
-    for key in sorted(cells, key=lambda k: (rules.scale_key(k[0]), k[1], k[2])):
-        lines += _section(key, cells[key], records, report, rules)
+    scenarios = [_scenario(key, cells[key], records, rules)
+                 for key in sorted(cells, key=lambda k: (rules.scale_key(k[0]), k[1], k[2]))]
+    for scale, mode in dict.fromkeys((s.scale, s.mode) for s in scenarios):
+        lines += published_comparison(scale, mode, {s.suite: s.rows for s in scenarios if (s.scale, s.mode) == (scale, mode)},
+                                      rules.min_seeds)
+    for scenario in scenarios:
+        lines += _section(scenario, report, rules.min_seeds)
     return lines
