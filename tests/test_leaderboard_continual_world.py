@@ -118,3 +118,9 @@ def test_published_comparisons_sit_beside_their_own_protocol():
     any_mode = text.split("success mode `any` (Continual World, CW20)")[1].split("\n## ")[0]
     p = mean_interval(np.array(cw20["scores"]))
     assert f"| packnet | sac | {p[0]:.2f} [{p[1]:.2f}, {p[2]:.2f}] | 0.80 [0.79, 0.82] |" in any_mode
+
+
+def test_a_cw_record_without_success_curves_is_refused_with_its_reason():
+    broken = {**RECORDS[1], "curves": {"steps": [1], "returns": [[[0.0] * 3]]}}
+    with pytest.raises(ValueError, match="'f1'.*needs curves.success"):
+        build_leaderboard([broken])
