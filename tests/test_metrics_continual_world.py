@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from plasticbench.benchmark.metrics.continual_world import (average_performance, balanced_reference, forgetting,
-                                                           forward_transfer, group_forward_transfer, success_rate,
-                                                           window_auc)
+                                                           forward_transfer, group_forward_transfer, window_auc)
 from plasticbench.benchmark.reporting.cw_bootstrap import forward_transfer_interval, mean_interval
 
 NAN = np.nan
@@ -41,10 +40,15 @@ def _step_flags(any_table: np.ndarray, last_table: np.ndarray) -> np.ndarray:
     return np.stack([first | last, last], axis=-1)
 
 
+def _success_rate(flags: np.ndarray, mode: str) -> np.ndarray:
+    """scenarios.md §2.2: an episode succeeds if `success` was set at any step (CW) or at its last (Rewire)."""
+    return (flags.any(axis=-1) if mode == "any" else flags[..., -1]).mean(axis=-1)
+
+
 @pytest.mark.parametrize("mode", ["any", "last"])
 def test_metrics_on_a_hand_made_success_table_equal_hand_values(mode):
     flags = _step_flags(ANY, LAST)
-    table = np.where(np.isnan(ANY), NAN, success_rate(flags, mode))  # [E, N], not evaluated stays NaN
+    table = np.where(np.isnan(ANY), NAN, _success_rate(flags, mode))  # [E, N], not evaluated stays NaN
     np.testing.assert_allclose(table, ANY if mode == "any" else LAST)
     success = table[None]  # one seed
     assert average_performance(success)[0] == pytest.approx(HAND[mode]["P"])
@@ -53,13 +57,6 @@ def test_metrics_on_a_hand_made_success_table_equal_hand_values(mode):
     np.testing.assert_allclose(auc[0], HAND[mode]["AUC"])
     hand_ft = ((HAND[mode]["AUC"][0] - 0.25) / 0.75 + (HAND[mode]["AUC"][1] - 0.5) / 0.5) / 2
     assert forward_transfer(auc, REF_AUC)[0] == pytest.approx(hand_ft)
-
-
-def test_the_success_modes_differ_only_in_which_step_counts():
-    flags = np.array([[[True, False, False], [False, False, True], [False, False, False], [False, True, True]]])
-    assert success_rate(flags, "any")[0] == 0.75 and success_rate(flags, "last")[0] == 0.5
-    with pytest.raises(ValueError, match=r"'first' is not one of \('any', 'last'\)"):
-        success_rate(flags, "first")
 
 
 def test_forward_transfer_averages_over_seeds_first():

@@ -41,20 +41,9 @@ import numpy as np
 from plasticbench.benchmark.metrics.continual import forward_transfer as _ratio_over_tasks
 
 FAMILY = "continual_world"  # a record's `family` for the Continual World suites
-SUCCESS_MODES = ("any", "last")  # scenarios.md §2.2: CW's SuccessCounter / Rewire's final step
 SCRATCH_METHOD = "scratch"  # the forward-transfer reference: every task trained from scratch (methods/scratch.py)
 LAST_POINTS = 5  # CW `calculate_data_at_the_end`: `.tail(5)`, the last 100k steps at 20k-step evaluations
 METRICS = ("average_performance", "forgetting", "forward_transfer")
-
-
-def success_rate(step_success: np.ndarray, mode: str) -> np.ndarray:
-    """[..., episodes, steps] per-step `info["success"]` flags -> [...] the fraction of successful
-    episodes: `any` step (CW's SuccessCounter) or the `last` step (Rewire's `success[ep_len - 1]`)."""
-    if mode not in SUCCESS_MODES:
-        raise ValueError(f"success_mode {mode!r} is not one of {SUCCESS_MODES}")
-    flags = np.asarray(step_success, dtype=bool)
-    per_episode = flags.any(axis=-1) if mode == "any" else flags[..., -1]
-    return per_episode.mean(axis=-1)
 
 
 def success_array(curve: Sequence[Sequence[Sequence[float] | None]], num_seeds: int) -> np.ndarray:
