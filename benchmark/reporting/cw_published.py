@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from plasticbench.benchmark.metrics.continual_world import SCRATCH_METHOD
+
 if TYPE_CHECKING:
     from plasticbench.benchmark.reporting.continual_world import SuccessRow
 
@@ -42,7 +44,8 @@ def _ci(interval: tuple[float, float, float] | None) -> str:
 
 
 def _eligible(rows: list["SuccessRow"], min_seeds: int) -> dict[tuple[str, str], "SuccessRow"]:
-    return {(r.method, r.learner): r for r in rows if r.seeds >= min_seeds}
+    """The ranked rows by (method, learner), the from-scratch reference left out (no published row)."""
+    return {(r.method, r.learner): r for r in rows if r.seeds >= min_seeds and r.method != SCRATCH_METHOD}
 
 
 def _rewire_table2(scale: str, by_suite: dict[str, list["SuccessRow"]], min_seeds: int) -> list[str]:
