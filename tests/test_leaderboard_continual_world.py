@@ -110,7 +110,8 @@ def test_published_comparisons_sit_beside_their_own_protocol():
     triplets = [success_record(f"t{i}", "ft1", suite=f"cw3_t{i}", skill=0.1 * i) for i in range(1, 9)]
     cw20 = success_record("w1", "packnet", suite="cw20", success_mode="any", n_tasks=4)
     extra = success_record("t9", "ft1", suite="cw3_t1", seeds=2, skill=0.9)  # pooled into triplet 1's mean
-    text = build_leaderboard([*triplets, extra, cw20])
+    reference = success_record("w0", "scratch", suite="cw20", success_mode="any", n_tasks=4)
+    text = build_leaderboard([*triplets, extra, cw20, reference])
     last = text.split("## Published comparison · scale `smoke` · success mode `last` (Rewire Table 2)")[1].split("\n## ")[0]
     per_triplet = [np.mean(t["scores"] + (extra["scores"] if i == 0 else [])) for i, t in enumerate(triplets)]
     assert f"| ft1 | sac | {np.mean(per_triplet):.2f} ± {np.std(per_triplet):.2f} | 0.29 ± 0.10 | — | 0.10 ± 0.01 |" in last
@@ -118,6 +119,7 @@ def test_published_comparisons_sit_beside_their_own_protocol():
     any_mode = text.split("success mode `any` (Continual World, CW20)")[1].split("\n## ")[0]
     p = mean_interval(np.array(cw20["scores"]))
     assert f"| packnet | sac | {p[0]:.2f} [{p[1]:.2f}, {p[2]:.2f}] | 0.80 [0.79, 0.82] |" in any_mode
+    assert "| scratch |" not in any_mode  # the reference has no published row
 
 
 def test_a_cw_record_without_success_curves_is_refused_with_its_reason():
