@@ -113,3 +113,23 @@ def test_forward_transfer_interval_resamples_runs_then_references_independently(
     point, low, high = forward_transfer_interval(auc, ref)
     assert point == pytest.approx(group_forward_transfer(auc, ref))
     assert (low, high) == pytest.approx(tuple(expected)) and low <= point <= high
+
+
+def test_equal_to_continual_worlds_own_code_on_a_seeded_log():
+    """The numbers below were produced by CW's own results code (awarelab/continual_world @73f63bb,
+    results_processing/tables.py: calculate_forgetting_individual, compute_mean_and_ci,
+    calculate_forward_transfer; patched only for numpy 2 / pandas 2 API changes) on this same log
+    written as its progress DataFrames: 7 runs, 4 tasks of 12 evaluations, every task evaluated at
+    every point as CW does, and 5 single-task reference runs per task (experiment ids in seed order)."""
+    rng = np.random.RandomState(3)
+    steps = np.array([t * 120 + (k + 1) * 10 for t in range(4) for k in range(12)])
+    bounds = [(t * 120, (t + 1) * 120) for t in range(4)]
+    success = np.round(rng.rand(7, 48, 4), 1)  # [S, E, N]
+    ref_auc = np.round(rng.rand(5, 12, 4) * 0.8, 1).mean(axis=1)  # [R, N]: each reference run's mean
+    cw = {"P": (0.5135714285714286, 0.4907142857142857, 0.5328571428571428),
+          "F": (-0.009285714285714286, -0.042857142857142864, 0.021428571428571408),
+          "FT": (0.1677206534107813, 0.12752093566521933, 0.20499943848355423)}
+    np.testing.assert_allclose(mean_interval(average_performance(success)), cw["P"], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(mean_interval(forgetting(success, steps, bounds)), cw["F"], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(forward_transfer_interval(window_auc(success, steps, bounds), ref_auc), cw["FT"],
+                               rtol=0, atol=1e-12)
