@@ -13,6 +13,8 @@ normalized curve with that of a from-scratch single-task run of the same learner
 `scratch` record (methods/scratch.py: fresh networks, buffer, optimizers and temperature at every
 task), never SAC-N inside the continual run, whose critic carries over (continual-baselines.md §6).
 It is null without a scratch record or a learned reference.
+Continual World records (family `continual_world`) score by success rate with CW's own metrics
+(success_scoring.py), from the success curves the record carries.
 Offline suites keep their own score (scores.py: a family outside RETURN_FAMILIES keeps the record's
 value): D4RL's normalized return (`d4rl`, a fraction, `d4rl_score`), with a `dataset` block (source,
 path, content hash, the dataset's own policy return). They need no `random` record: D4RL's REF_MIN is
@@ -32,6 +34,8 @@ import numpy as np
 
 from plasticbench.benchmark.config import RunConfig
 from plasticbench.benchmark.metrics.continual import continual_summary, model_size
+from plasticbench.benchmark.metrics.continual_world import FAMILY as SUCCESS_FAMILY, SCRATCH_METHOD
+from plasticbench.benchmark.success_scoring import success_scored
 from plasticbench.benchmark.metrics.plasticity import FINAL_DORMANT_TAU
 from plasticbench.benchmark.reporting.record_loading import SCHEMA_VERSION
 from plasticbench.benchmark.reporting.scores import (FAILURE_SCORE, RANDOM_METHOD, REFERENCE_METHOD, Normalized, TaskReference,
@@ -42,7 +46,6 @@ from plasticbench.envs.offline import dataset_record
 if TYPE_CHECKING:
     from plasticbench.benchmark.runner import RunState
 
-SCRATCH_METHOD = "scratch"  # the from-scratch single-task reference of forward transfer
 PACKAGES = ("plasticbench", "torch", "numpy", "gymnasium", "mujoco", "hydra-core", "rliable")
 
 
@@ -190,7 +193,17 @@ def _clean_events(events: dict[str, Any] | None) -> dict[str, Any] | None:
 def build_record(config: RunConfig, state: "RunState", one_policy_params: int, critic_params: int,
                  events: dict[str, Any] | None = None) -> dict[str, Any]:
     """The run's record (results/README.md); `events` is the learner's event log (None: the method
-    declares no structural events)."""
+    declares no structural events). A Continual World record then gets CW's own score and metrics
+    from its success curves (success_scoring.py), the reference being the suite's `scratch` records."""
+    record = _assemble(config, state, one_policy_params, critic_params, events)
+    if record["family"] == SUCCESS_FAMILY:
+        record.update(success_scored(record, find_records(config.results_dir, method=SCRATCH_METHOD, suite=config.suite,
+                                                          scale=config.scale.name)))
+    return record
+
+
+def _assemble(config: RunConfig, state: "RunState", one_policy_params: int, critic_params: int,
+              events: dict[str, Any] | None) -> dict[str, Any]:
     S, N = len(config.seeds), len(config.scenario.tasks)
     raw = returns_matrix(state.eval_returns, S)  # [S, E, N]
     final = raw[:, -1, :]

@@ -6,8 +6,9 @@ records themselves (benchmark/scores.py), and writes, per scale (never mixed):
   optimality gap across scenarios with 95% stratified-bootstrap CIs, performance profiles, and the
   probability of improvement of each method over ft1 (metrics-benchmark.md §7);
 - per scenario: IQM [95% CI], seeds, forgetting, forward transfer, model size, final dormant ratio.
-A method with fewer than MIN_SEEDS seeds is listed apart, never ranked with the others. The
-bootstrap seed is fixed and figures are written without dates, so regeneration is byte-identical.
+Continual World records (success rates) get their own section instead, never pooled with these
+(reporting/continual_world.py). A method with fewer than MIN_SEEDS seeds is listed apart, never
+ranked with the others. The bootstrap seed is fixed and figures are written without dates, so regeneration is byte-identical.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from plasticbench.benchmark.reporting import figures, stats
+from plasticbench.benchmark.reporting.continual_world import Rules, is_success_record, success_sections
 from plasticbench.benchmark.reporting.offline_columns import is_offline_section, offline_cells, offline_head
 from plasticbench.benchmark.reporting.published import halfcheetah_comparison
 from plasticbench.benchmark.reporting.record_loading import is_number, load_records, record_problem
@@ -113,18 +115,23 @@ def _per_seed(records: list[dict], metric: str) -> list[Any]:
     return out
 
 
+def iqm_interval(scores: np.ndarray) -> tuple[float, float, float]:
+    """IQM of per-seed scores pooled over runs with its stratified-bootstrap CI (module constants).
+    Sorted first, so the interval depends only on the set of scores, never on the order of records."""
+    pooled = np.sort(np.asarray(scores, dtype=float))
+    return stats.interval_estimate(pooled[:, None], stats.iqm, reps=BOOTSTRAP_REPS, confidence=CONFIDENCE,
+                                   seed=BOOTSTRAP_SEED)
+
+
 def summarize(method: str, learner: str, normalization: str, records: list[dict],
               scores: np.ndarray | None = None, paper_ratios: list[float] | None = None) -> Row:
     """Pool the runs of one row and compute its IQM, CI and mean continual metrics.
 
-    Scores are sorted before the bootstrap so the interval depends only on the set of scores,
-    never on the order the record files were listed in. ``scores`` defaults to the records' own.
+    ``scores`` defaults to the records' own.
     """
     pooled = np.concatenate([np.asarray(r["scores"], float) for r in records]) if scores is None else scores
-    pooled = np.sort(np.asarray(pooled, dtype=float))
-    point, low, high = stats.interval_estimate(
-        pooled[:, None], stats.iqm, reps=BOOTSTRAP_REPS, confidence=CONFIDENCE, seed=BOOTSTRAP_SEED
-    )
+    pooled = np.asarray(pooled, dtype=float)
+    point, low, high = iqm_interval(pooled)
     sizes = [(r.get("model_size") or {}).get("actor") for r in records]
     return Row(method=method, learner=learner, normalization=normalization, seeds=int(pooled.size),
                iqm=point, low=low, high=high,
@@ -443,13 +450,15 @@ def build_report(records: list[dict], figures_link: str = "results/figures") -> 
             raise ValueError(f"invalid run record {run_id!r}: {problem}")
     records = sorted(records, key=lambda r: r["run_id"])
     report = Report(figures_link, [])
+    success = [r for r in records if is_success_record(r)]  # success rates: their own section, never pooled
+    records = [r for r in records if not is_success_record(r)]
     silent: dict[tuple[str, str], list[dict]] = {}
     for record in records:
         if not events_fired(record):
             silent.setdefault((record["scale"], record["suite"]), []).append(record)
     cells = _groups([r for r in records if events_fired(r)])
     lines = [HEADER]
-    if not cells:
+    if not cells and not success:
         lines += ["_No run records found._", ""]
     scales = sorted({scale for scale, _ in [*cells, *silent]}, key=_scale_key)
     if scales:
@@ -468,6 +477,7 @@ def build_report(records: list[dict], figures_link: str = "results/figures") -> 
         lines += ["# Per scenario", ""]
     for scale, suite in sorted({*cells, *silent}, key=lambda key: (_scale_key(key[0]), key[1])):
         lines += _section(scale, suite, cells.get((scale, suite), {}), report, silent.get((scale, suite), []))
+    lines += success_sections(success, report, Rules(iqm_interval, MIN_SEEDS, _scale_key, events_fired))
     return "\n".join(lines).rstrip("\n") + "\n", report
 
 
