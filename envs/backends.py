@@ -1,7 +1,8 @@
 """The simulator backends: which vector env and which evaluator step a task, by `Task.backend`.
 
 The run loop asks here, never a backend by name, so `backend=brax|mujoco` changes nothing else.
-The brax modules import JAX, so they load only when a brax task is stepped.
+The brax modules import JAX, so they load only when a brax task is stepped. Meta-World tasks
+(envs/continual_world.py) are MuJoCo envs with a gymnasium interface, stepped by the MuJoCo path.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from plasticbench.envs.evaluation import evaluate_policy
 from plasticbench.envs.task import Task
 from plasticbench.envs.vector import SeedVectorEnv
 
-BACKENDS: tuple[str, ...] = ("mujoco", "brax")
+BACKENDS: tuple[str, ...] = ("mujoco", "brax", "metaworld")
 
 
 def backend_available(backend: str) -> bool:
@@ -35,6 +36,10 @@ def check_backend_available(backend: str) -> None:
         from plasticbench.envs.brax_physics import require_brax
 
         require_brax()
+    if backend == "metaworld":
+        from plasticbench.envs.continual_world import require_metaworld
+
+        require_metaworld()
 
 
 def _check(task: Task) -> None:

@@ -107,6 +107,7 @@ class SeedEnv:
             "np_random": unwrapped.np_random.bit_generator.state,
             "obs": None if self.obs is None else torch.from_numpy(self.obs.copy()),
             "episode_return": self.episode_return,
+            "extra": self.env.extra_state() if hasattr(self.env, "extra_state") else None,  # Meta-World's Python state
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -127,6 +128,8 @@ class SeedEnv:
         self._seeded = state["seeded"]
         self.obs = state["obs"].numpy().copy()
         self.episode_return = float(state["episode_return"])
+        if state.get("extra") is not None:
+            self.env.load_extra_state(state["extra"])
 
     def close(self) -> None:
         self.env.close()
