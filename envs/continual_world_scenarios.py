@@ -53,8 +53,13 @@ CW_SAC: dict[str, Any] = {
 SCHEDULE: dict[str, dict[str, Any]] = {"paper": {"learning_starts": 1_000, "random_steps": 10_000}}
 """§2.5: updates after 1,000 transitions, 10,000 uniform-random steps; smaller scales keep their own."""
 
-LAMBDAS: dict[str, dict[str, float]] = {"ft_l2": {"strength": 1e5}, "ewc": {"strength": 1e4}}
-"""CW's paper CW20 commands: L2 lambda 1e5 (§7.2), EWC lambda 1e4 (§8.2)."""
+CW_METHODS: dict[str, dict[str, Any]] = {
+    "ft_l2": {"variant": "cw", "strength": 1e5},
+    "ewc": {"variant": "cw", "strength": 1e4, "samples": 2_560},
+}
+"""Continual World's own L2 and EWC (continual-baselines.md §7.2, §8.2) with its paper CW20 lambdas (1e5,
+1e4) and EWC's 10 batches of 256 states: the CW suites' defaults, since the spec gives lambdas for these
+variants only; `method.variant=salina method.strength=...` runs the [RN] versions instead."""
 
 PACKNET = {"retrain_fraction": 0.1}
 """CW's PackNet retrains 100,000 gradient steps after each 1M-step task (§10.2), 10% of them."""
@@ -74,7 +79,7 @@ def cw_scenario(name: str, v1_names: tuple[str, ...]) -> Scenario:
     return Scenario(name=name, family=FAMILY, setting="continual", backend=BACKEND, tasks=tasks,
                     learner_overrides={"sac": sac, "td3": {k: sac[k] for k in ("hidden", "activation", "multi_head",
                                                                             "task_id_dims", "batch_size")}},
-                    method_overrides={**LAMBDAS, "packnet": dict(PACKNET)},
+                    method_overrides={**CW_METHODS, "packnet": dict(PACKNET)},
                     scale_overrides={scale: dict(values) for scale, values in SCHEDULE.items()})
 
 
