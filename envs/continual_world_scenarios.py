@@ -18,7 +18,7 @@ Deliberate differences from the CW reference, and why:
 | temperature | one log alpha per task, kept across a task's repeats (CW20) | one log alpha, reset to alpha_0 at every task start | equal for every task seen once; CW20's second pass starts its alpha afresh |
 | optimizer | one Adam over actor, critics and alpha | one Adam per role, all reset at each task start | Adam is elementwise: the same steps; CW resets it at task changes too |
 | uniform-random steps | 10,000 at the start of every task | the first task's only (the run loop's rule for every suite) | later tasks start from a policy that already acts |
-| critic loss | 1/2 MSE per critic | MSE per critic | a factor 2 on the critic's lr-free Adam step is absorbed by Adam |
+| critic loss | 1/2 MSE per critic | MSE per critic | Adam's step does not depend on the loss's scale (up to its epsilon) |
 
 `success_mode` (benchmark/success_evaluation.py) picks the evaluation protocol: "last" (the default)
 reads success at an episode's final step under the deterministic policy, Rewire Table 2's protocol;
@@ -61,8 +61,9 @@ CW_METHODS: dict[str, dict[str, Any]] = {
 1e4) and EWC's 10 batches of 256 states: the CW suites' defaults, since the spec gives lambdas for these
 variants only; `method.variant=salina method.strength=...` runs the [RN] versions instead."""
 
-PACKNET = {"retrain_fraction": 0.1}
-"""CW's PackNet retrains 100,000 gradient steps after each 1M-step task (§10.2), 10% of them."""
+PACKNET = {"variant": "cw", "retrain_fraction": 0.1}
+"""Continual World's PackNet (§10.2, methods/packnet_cw.py), the CW suites' default (`method.variant=salina`
+for [RN]'s): it retrains 100,000 gradient steps after each 1M-step task, 10% of them."""
 
 
 def _tasks(v1_names: tuple[str, ...]) -> tuple[Task, ...]:

@@ -73,3 +73,45 @@ def test_cw_ewc_uses_the_post_tanh_mean_and_zero_fisher_on_heads():
 def test_unknown_variant_is_an_error_naming_the_allowed(cls):
     with pytest.raises(ValueError, match="allowed: salina, cw"):
         cls(cls.Config(variant="avalanche"))
+
+
+def test_cw_prune_share_hands_the_smallest_magnitudes_to_the_next_task():
+    from plasticbench.methods.packnet_cw import prune_share
+
+    weight = torch.tensor([[[0.1, -0.5], [0.3, 0.05]], [[0.9, 0.2], [-0.1, 0.4]]])  # two seeds
+    owner = torch.tensor([[[0, 0], [0, 0]], [[0, 3], [0, 0]]], dtype=torch.int16)  # seed 1: one entry not task 0's
+    new = prune_share(weight, owner, 0, 0.5)
+    assert new[0].tolist() == [[1, 0], [0, 1]]  # 0.05 and 0.1 go to task 1
+    assert new[1].tolist() == [[0, 3], [1, 0]]  # floor(0.5 * 3) = 1 of seed 1's three: |-0.1|
+
+
+def test_cw_packnet_freezes_earlier_kernels_and_biases_and_views_by_owner():
+    from plasticbench.methods.packnet import PackNet
+    from plasticbench.methods.packnet_cw import trunk_layers
+
+    method = PackNet(PackNet.Config(variant="cw", retrain_steps=3))
+    learner = multi_head(method)
+    layers = trunk_layers(learner.networks["actor"])
+    assert len(layers) == 2  # the head layer is unmanaged
+    for k in range(2):
+        learner.start_task(k)
+        method.on_task_start(learner, FakeTask(k))
+        fill(learner, [0, 1], 16)
+        before = [(layer.weight.detach().clone(), layer.bias.detach().clone()) for layer in layers]
+        for _ in range(4):
+            learner.update()
+        for layer, owner, (w, b) in zip(layers, method.cw.owner_tensors(learner), before):
+            earlier = owner < k
+            assert torch.equal(layer.weight[earlier], w[earlier])
+            assert k == 0 or torch.equal(layer.bias, b)
+            assert not torch.equal(layer.weight[owner == k], w[owner == k])
+        method.on_task_end(learner, FakeTask(k))
+        owners = method.cw.owner_tensors(learner)
+        assert all(torch.all(layer.weight[o > k] == 0) for layer, o in zip(layers, owners))
+    for seed in range(2):  # an equal share per task: 24 first-layer kernel entries, 8 each
+        assert [(owners[0][seed] == t).sum().item() for t in range(TASKS)] == [8, 8, 8]
+    live = [layer.weight.detach().clone() for layer in layers]
+    with method.evaluating(learner, 0):
+        assert all(torch.all(layer.weight[o > 0] == 0) and torch.equal(layer.weight[o == 0], w[o == 0])
+                   for layer, o, w in zip(layers, owners, live))
+    assert all(torch.equal(layer.weight, w) for layer, w in zip(layers, live))
