@@ -13,6 +13,7 @@ from typing import Any
 import torch
 
 from plasticbench.envs.evaluation import evaluate_policy
+from plasticbench.envs.process_vector import ProcessSeedVectorEnv, parallel_envs_useful
 from plasticbench.envs.task import Task
 from plasticbench.envs.vector import SeedVectorEnv
 
@@ -55,6 +56,8 @@ def make_vector_env(task: Task, seeds: Sequence[int], max_episode_steps: int | N
         from plasticbench.envs.brax import BraxVectorEnv
 
         return BraxVectorEnv(task, seeds, max_episode_steps, device, seed_offset)
+    if task.backend == "metaworld" and parallel_envs_useful(len(seeds)):  # bit-identical, seeds in parallel
+        return ProcessSeedVectorEnv(task, seeds, max_episode_steps, device, seed_offset)
     return SeedVectorEnv(task, seeds, max_episode_steps, device, seed_offset)
 
 

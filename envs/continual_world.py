@@ -106,18 +106,27 @@ class TaskOneHot(gymnasium.Wrapper):
         positions, path length, the previous frame...) beside the MuJoCo state SeedEnv saves: every
         numeric array and number on the env, as tensors and Python numbers (`torch.load(weights_only=True)`
         reads them), so a run resumed mid-episode continues exactly."""
-        plain = {k: _plain(v) for k, v in vars(self.env.unwrapped).items()}
-        return {"attributes": {k: v for k, v in plain.items() if v is not None}, "success": self.success}
+        unwrapped = self.env.unwrapped
+        plain = {k: _plain(v) for k, v in vars(unwrapped).items()}
+        model = {name: torch.from_numpy(getattr(unwrapped.model, name).copy()) for name in MODEL_FIELDS}
+        return {"attributes": {k: v for k, v in plain.items() if v is not None}, "model": model, "success": self.success}
 
     def load_extra_state(self, state: dict[str, Any]) -> None:
         unwrapped = self.env.unwrapped
         for key, value in state["attributes"].items():
             setattr(unwrapped, key, value.numpy().copy() if isinstance(value, torch.Tensor) else value)
+        for name, value in state["model"].items():
+            getattr(unwrapped.model, name)[:] = value.numpy()
         self.success = bool(state["success"])
 
     def close(self) -> None:
         """Hand the Meta-World env back to the pool instead of destroying it (`_checkout`)."""
         _POOL.setdefault(self.pool_key, []).append(self.env.unwrapped)
+
+
+MODEL_FIELDS = ("body_pos", "site_pos")
+"""The MuJoCo model fields Meta-World's resets move (object bases, goal sites: `self.model.body(...).pos = `,
+`self.model.site(...).pos = ` in its envs); the rest of the model never changes."""
 
 
 def _plain(value: Any) -> Any:
@@ -138,6 +147,7 @@ _POOL: dict[str, list[Any]] = {}
 the run loop builds fresh envs for every evaluation of every task (CW20 at smoke scale: 1,200), so a
 closed env is kept and handed out again, restored to exactly its freshly built state (`_checkout`)."""
 _PRISTINE: dict[int, dict[str, Any]] = {}  # id(env) -> its attributes right after construction
+_PRISTINE_MODEL: dict[int, dict[str, np.ndarray]] = {}  # id(env) -> its MODEL_FIELDS right after construction
 
 
 def _checkout(v3_name: str) -> Any:
@@ -149,10 +159,13 @@ def _checkout(v3_name: str) -> Any:
     if free:
         env = free.pop()
         mujoco.mj_resetData(env.model, env.data)
+        for name, value in _PRISTINE_MODEL[id(env)].items():
+            getattr(env.model, name)[:] = value
         env.__dict__.update({k: v.copy() if isinstance(v, np.ndarray) else v for k, v in _PRISTINE[id(env)].items()})
         return env
     env = ALL_V3_ENVIRONMENTS[v3_name]()
     _PRISTINE[id(env)] = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in vars(env).items()}
+    _PRISTINE_MODEL[id(env)] = {name: getattr(env.model, name).copy() for name in MODEL_FIELDS}
     return env
 
 

@@ -135,3 +135,23 @@ def test_missing_metaworld_is_one_line_with_the_install_command(monkeypatch):
         require_metaworld()
     with pytest.raises(MissingMetaworldError):
         make_task_env("push-v3", 0, 1, CW_HORIZON)
+
+
+def test_worker_process_envs_step_and_checkpoint_exactly_like_in_process_ones(cw10):
+    from plasticbench.envs.process_vector import ProcessSeedVectorEnv
+
+    task, seeds, cap = cw10.tasks[2], [SEED, SEED + 1, SEED + 2], 20  # 20-step episodes: resets on the way
+    actions = torch.from_numpy(np.random.default_rng(2).uniform(-1, 1, (50, 3, 4))).float()
+    here, there = SeedVectorEnv(task, seeds, cap), ProcessSeedVectorEnv(task, seeds, cap)
+    torch.testing.assert_close(here.reset(), there.reset(), rtol=0, atol=0)
+    for a in actions[:35]:
+        mine, theirs = here.step(a), there.step(a)
+        for field in ("next_obs", "reward", "terminated", "truncated", "obs"):
+            torch.testing.assert_close(getattr(mine, field), getattr(theirs, field), rtol=0, atol=0)
+        assert mine.finished_returns == theirs.finished_returns
+    resumed = SeedVectorEnv(task, seeds, cap)
+    resumed.load_state_dict(there.state_dict())
+    for a in actions[35:]:
+        torch.testing.assert_close(resumed.step(a).obs, here.step(a).obs, rtol=0, atol=0)
+    for env in (here, there, resumed):
+        env.close()
