@@ -86,10 +86,9 @@ class RunConfig:
 
     def identity(self) -> dict:
         """The resolved configuration that names the run (results_dir, device and loggers excluded)."""
-        learner_config = dataclasses.asdict(self.learner_config)
-        if learner_config.get("replay_dtype") == "float32":
-            del learner_config["replay_dtype"]  # exact storage: the runs named before the option existed, unchanged
-        identity = {"harness_version": HARNESS_VERSION, "method": self.method, "method_config": dataclasses.asdict(self.method_config),
+        learner_config = _without_later_defaults(dataclasses.asdict(self.learner_config), LATER_LEARNER_OPTIONS)
+        method_config = _without_later_defaults(dataclasses.asdict(self.method_config), LATER_METHOD_OPTIONS)
+        identity = {"harness_version": HARNESS_VERSION, "method": self.method, "method_config": method_config,
                     "learner": self.learner, "learner_config": learner_config, "suite": self.suite,
                     "scale": dataclasses.asdict(self.scale), "seeds": list(self.seeds)}
         if self.success_mode is not None:
@@ -102,6 +101,17 @@ class RunConfig:
     def run_id(self) -> str:
         blob = json.dumps(self.identity(), sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+LATER_LEARNER_OPTIONS: dict[str, Any] = {"replay_dtype": "float32", "task_id_dims": 0}
+LATER_METHOD_OPTIONS: dict[str, Any] = {"variant": "salina"}
+"""Options added after records existed, with the default that behaves as before they existed (exact
+replay storage; no hidden task one-hot; the [RN] variant of ft_l2, ewc and packnet): at that value they
+stay out of a run's identity, so the runs named before them keep their names."""
+
+
+def _without_later_defaults(values: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if not (k in later and v == later[k])}
 
 
 def _node(config_cls: type, name: str) -> Any:
