@@ -20,6 +20,10 @@ Deliberate differences from the CW reference, and why:
 | uniform-random steps | 10,000 at the start of every task | the first task's only (the run loop's rule for every suite) | later tasks start from a policy that already acts |
 | critic loss | 1/2 MSE per critic | MSE per critic | Adam's step does not depend on the loss's scale (up to its epsilon) |
 
+The border episode is cut at each task switch (CW forces done with `TimeLimit.truncated` there): the run
+loop builds every task's training envs afresh, so the next task starts a new episode of its own task,
+and the previous task's last transitions leave with its replay buffer.
+
 `success_mode` (benchmark/success_evaluation.py) picks the evaluation protocol: "last" (the default)
 reads success at an episode's final step under the deterministic policy, Rewire Table 2's protocol;
 "any" counts an episode whose success flag was ever raised, under the stochastic policy, CW's tables.
@@ -50,8 +54,9 @@ CW_SAC: dict[str, Any] = {
 }
 """continual-baselines.md §2.5 (module docstring); `task_id_dims` is added per scenario (its task count)."""
 
-SCHEDULE: dict[str, dict[str, Any]] = {"paper": {"learning_starts": 1_000, "random_steps": 10_000}}
-"""§2.5: updates after 1,000 transitions, 10,000 uniform-random steps; smaller scales keep their own."""
+SCHEDULE: dict[str, dict[str, Any]] = {"paper": {"learning_starts": 1_000, "random_steps": 10_000, "eval_every": 20_000}}
+"""§2.5: updates after 1,000 transitions, 10,000 uniform-random steps; CW evaluates every 20,000 steps
+(scenarios.md §2.2; its metrics read the last evaluation points). Smaller scales keep their own."""
 
 CW_METHODS: dict[str, dict[str, Any]] = {
     "ft_l2": {"variant": "cw", "strength": 1e5},

@@ -58,6 +58,7 @@ def test_suites_and_triplet_numbering():
     assert {f"cw3_t{i}" for i in range(1, 9)} == {f"cw3_{k}" for k in CW3_TRIPLETS}
     scenario = get_scenario("cw20")
     assert [t.index for t in scenario.tasks] == list(range(20)) and scenario.setting == "continual"
+    assert scenario.budget("paper") == 1_000_000 and scenario.budget("smoke") <= 200  # CW's 1M; smoke in seconds
 
 
 def test_horizon_is_200_steps(cw10):
