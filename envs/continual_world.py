@@ -78,7 +78,7 @@ class TaskOneHot(gymnasium.Wrapper):
     `np_random` that draws object and goal positions.
     """
 
-    def __init__(self, env: gymnasium.Env, task_id: int, num_tasks: int) -> None:
+    def __init__(self, env: gymnasium.Env, task_id: int, num_tasks: int, pool_key: str) -> None:
         super().__init__(env)
         if not 0 <= task_id < num_tasks:
             raise ValueError(f"task_id={task_id} must lie in [0, {num_tasks})")
@@ -88,6 +88,7 @@ class TaskOneHot(gymnasium.Wrapper):
         self.observation_space = gymnasium.spaces.Box(np.concatenate([inner.low, np.zeros(num_tasks)]),
                                                       np.concatenate([inner.high, np.ones(num_tasks)]), dtype=np.float64)
         self.success = False  # info["success"] of the last step: what the success modes read
+        self.pool_key, self.returned = pool_key, False  # where `close` hands the Meta-World env back
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict]:
         if seed is not None:
@@ -120,8 +121,10 @@ class TaskOneHot(gymnasium.Wrapper):
         self.success = bool(state["success"])
 
     def close(self) -> None:
-        """Hand the Meta-World env back to the pool instead of destroying it (`_checkout`)."""
-        _POOL.setdefault(self.pool_key, []).append(self.env.unwrapped)
+        """Hand the Meta-World env back to the pool instead of destroying it (`_checkout`), once."""
+        if not self.returned:
+            self.returned = True
+            _POOL.setdefault(self.pool_key, []).append(self.env.unwrapped)
 
 
 MODEL_FIELDS = ("body_pos", "site_pos")
@@ -194,6 +197,4 @@ def make_task_env(v3_name: str, task_id: int, num_tasks: int, horizon: int,
     steps = horizon if max_episode_steps is None else int(max_episode_steps)
     if steps < 1:
         raise ValueError(f"max_episode_steps={max_episode_steps} must be >= 1")
-    env = TaskOneHot(_metaworld_env(v3_name, steps), task_id, num_tasks)
-    env.pool_key = v3_name
-    return env
+    return TaskOneHot(_metaworld_env(v3_name, steps), task_id, num_tasks, pool_key=v3_name)
