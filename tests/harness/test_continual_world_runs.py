@@ -119,3 +119,16 @@ def test_missing_metaworld_exits_2_before_any_work(capsys, monkeypatch, tmp_path
 def test_smoke_grid_has_every_continual_method_on_every_cw_scenario():
     cells = {(c[0], c[2]) for c in grid("smoke", learners=["sac"])}
     assert {(f"method={m}", f"suite={s}") for m in CONTINUAL for s in SCENARIOS} <= cells
+
+
+def test_stochastic_success_evaluation_of_two_seeds_equals_each_alone(tiny_config):
+    overrides = ("suite=cw3_t1", "success_mode=any", "scale.eval_episodes=2", "scale.episode_length=15")
+    def evaluate(seeds):
+        config = tiny_config(*overrides, f"seeds={seeds}")
+        learner, method = build(config)
+        return evaluate_success_tasks(config, learner, method, 1, draw=0, seed_offset=100)
+    together = evaluate("[3,4]")
+    for i, seed in enumerate((3, 4)):
+        alone = evaluate(f"[{seed}]")
+        for kind in range(2):  # returns, success
+            assert [row[i] for row in together[kind][:2]] == [row[0] for row in alone[kind][:2]]
