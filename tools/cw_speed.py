@@ -2,11 +2,13 @@
 
     python -m tools.cw_speed [suite=cw10] [seeds=1,4] [steps=1000]
 
-For every task of the suite and every S: (1) `SeedVectorEnv.step`, the call the run loop makes, with
+For every task of the suite and every S: (1) `SeedVectorEnv.step` (the S envs in this process), with
 random actions in [-1, 1] drawn before timing (auto-resets at the 200-step horizon included); (2) the
 same S Meta-World envs stepped bare (`env.step` in a plain loop, resets included), the simulator's and
-Meta-World's own Python cost. The gap is what the harness adds per seed (tensor conversion, the
-per-seed loop, bookkeeping). Prints one line per (task, S): env steps/s counted over all S envs.
+Meta-World's own Python cost; the gap is what the harness adds per seed (tensor conversion,
+bookkeeping); (3) for S > 1, `ProcessSeedVectorEnv.step` (one worker process per seed, what the run
+loop uses for Meta-World), whose gain needs S free cores. Prints one line per (task, S): env steps/s
+counted over all S envs.
 """
 from __future__ import annotations
 
@@ -17,11 +19,12 @@ import numpy as np
 import torch
 
 from plasticbench.envs.catalog import get_scenario
+from plasticbench.envs.process_vector import ProcessSeedVectorEnv
 from plasticbench.envs.vector import SeedVectorEnv
 
 
-def harness_rate(task, seeds: int, steps: int) -> float:
-    env = SeedVectorEnv(task, range(seeds), None)
+def harness_rate(task, seeds: int, steps: int, vector=SeedVectorEnv) -> float:
+    env = vector(task, range(seeds), None)
     env.reset()
     actions = torch.rand(steps, seeds, 4) * 2 - 1
     start = time.perf_counter()
@@ -56,8 +59,9 @@ def main(args: list[str]) -> None:
     for task in scenario.tasks:
         for S in seeds:
             harness, bare = harness_rate(task, S, steps), bare_rate(task, S, steps)
+            workers = f"; worker processes {harness_rate(task, S, steps, ProcessSeedVectorEnv):7.0f}" if S > 1 else ""
             print(f"{task.name:22s} S={S}: {harness:7.0f} env steps/s (bare Meta-World {bare:7.0f}; "
-                  f"harness share of the time {1 - harness / bare:5.1%})", flush=True)
+                  f"harness share of the time {1 - harness / bare:5.1%}{workers})", flush=True)
 
 
 if __name__ == "__main__":
