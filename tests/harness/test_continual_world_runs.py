@@ -132,3 +132,14 @@ def test_stochastic_success_evaluation_of_two_seeds_equals_each_alone(tiny_confi
         alone = evaluate(f"[{seed}]")
         for kind in range(2):  # returns, success
             assert [row[i] for row in together[kind][:2]] == [row[0] for row in alone[kind][:2]]
+
+
+def test_a_cw_run_killed_mid_task_resumes_to_the_same_record(tiny_config, tmp_path, monkeypatch):
+    """Mid-episode in task 1: Meta-World state in worker processes, the stochastic evaluation's stream."""
+    from tests.resume import killed_and_resumed
+
+    overrides = ("method=ft1", "suite=cw3_t1", "seeds=2", "success_mode=any", "scale.checkpoint_every=30",
+                 "scale.eval_every=50", "scale.episode_length=40")
+    resumed, uninterrupted = killed_and_resumed(tiny_config, overrides, tmp_path, monkeypatch, die_at=5)
+    assert resumed["curves"] == uninterrupted["curves"] and "success" in resumed["curves"]
+    assert resumed["final_success"] == uninterrupted["final_success"]
