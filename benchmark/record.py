@@ -41,6 +41,7 @@ from plasticbench.benchmark.reporting.record_loading import SCHEMA_VERSION
 from plasticbench.benchmark.reporting.scores import (FAILURE_SCORE, RANDOM_METHOD, REFERENCE_METHOD, Normalized, TaskReference,
                                                      d4rl_fraction, normalize, normalize_returns, references, task_reference)
 from plasticbench.benchmark.store import find_records
+from plasticbench.benchmark.success_record import success_fields
 from plasticbench.envs.offline import dataset_record
 
 if TYPE_CHECKING:
@@ -209,8 +210,12 @@ def _assemble(config: RunConfig, state: "RunState", one_policy_params: int, crit
     final = raw[:, -1, :]
     diverged = {str(seed): step for seed, step in sorted(state.diverged.items())}
     failed = [str(seed) in diverged for seed in config.seeds]
-    data, offline = config.scenario.offline_data, {}
-    if data is not None:
+    data, offline, success = config.scenario.offline_data, {}, {}
+    if config.success_mode is not None:  # Continual World: success rates are the score (benchmark/success_record.py)
+        perf, scratch = returns_matrix(state.eval_success, S), None
+        norm, success = success_fields(state, perf, config.success_mode, failed)
+        normalization = success.pop("normalization")
+    elif data is not None:
         perf, norm, normalization = d4rl_score(raw, data.ref_min, data.ref_max, failed)
         offline, scratch = {"dataset": dataset_record(data, config.scenario.obs_dim, config.scenario.act_dim)}, None
     else:
@@ -218,6 +223,7 @@ def _assemble(config: RunConfig, state: "RunState", one_policy_params: int, crit
         learned = ref is not None and ref.learned
         perf = normalize_returns(raw, ref) if learned else raw
         scratch = _scratch_curves(config, ref) if learned and config.method != SCRATCH_METHOD else None
+    curves_success = {"success": success.pop("success_curve")} if success else {}
     bounds, steps = task_bounds(config), np.array(state.eval_steps)
     summaries = [continual_summary(perf[s], steps, bounds, *(scratch or (None, None, None))) for s in range(S)]
     return {
@@ -229,10 +235,11 @@ def _assemble(config: RunConfig, state: "RunState", one_policy_params: int, crit
         "scale": config.scale.name, "seeds": list(config.seeds),
         "tasks": [t.name for t in config.scenario.tasks],
         "task_bounds": bounds,
-        "curves": {"steps": state.eval_steps, "returns": state.eval_returns},
+        "curves": {"steps": state.eval_steps, "returns": state.eval_returns, **curves_success},
         "task_end_returns": [state.task_end_returns[i] for i in range(N)],
         "task_matrix": task_matrix(state, N),
         "final_returns": final.tolist(),
+        **success,  # success_mode, final_success [N][S] (success-rate suites only)
         "scores": [_clean(s) for s in norm.scores],
         "diverged": diverged,
         "normalization": normalization,

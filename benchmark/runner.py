@@ -30,6 +30,7 @@ from plasticbench.benchmark.offline_loop import DatasetUpdates, attach_dataset
 from plasticbench.benchmark.record import build_record, task_bounds
 from plasticbench.benchmark.rollouts import Rollouts
 from plasticbench.benchmark.store import RunStore
+from plasticbench.benchmark.success_evaluation import evaluate_success_tasks
 from plasticbench.envs.backends import evaluate_on_backend, make_vector_env
 from plasticbench.envs.task import Task
 from plasticbench.envs.vector import StepResult
@@ -46,6 +47,7 @@ class RunState:
     step_in_task: int = 0
     eval_steps: list[int] = field(default_factory=list)  # global env step of each evaluation
     eval_returns: list[list[list[float] | None]] = field(default_factory=list)  # [E][N] -> [S] or None (unseen)
+    eval_success: list[list[list[float] | None]] = field(default_factory=list)  # as eval_returns; success-mode suites only
     task_end_returns: dict[int, list[float]] = field(default_factory=dict)  # task -> [S] at the end of its training
     task_matrix: dict[int, list[list[float]]] = field(default_factory=dict)  # task k -> [N][S] on every task after k's end
     plasticity: list[dict[str, list[float]]] = field(default_factory=list)  # [E]: metric -> [S] (metrics-plasticity.md)
@@ -257,7 +259,13 @@ class Run:
         upto = len(self.config.scenario.tasks) - 1 if every_task or multitask else task.index
         self.state.eval_steps.append(task_start + self.state.step_in_task)
         self.state.diverged = self.learner.diverged()  # the one host read of the divergence flags
-        self.state.eval_returns.append(evaluate_tasks(self.config, self.learner, self.method, upto))
+        if self.config.success_mode is None:
+            self.state.eval_returns.append(evaluate_tasks(self.config, self.learner, self.method, upto))
+        else:  # Continual World: returns and success rates from the same episodes (benchmark/success_evaluation.py)
+            returns, success = evaluate_success_tasks(self.config, self.learner, self.method, upto,
+                                                      len(self.state.eval_steps) - 1, EVAL_SEED_OFFSET)
+            self.state.eval_returns.append(returns)
+            self.state.eval_success.append(success)
         returns = self.state.eval_returns[-1]
         # multitask: the method hears each seed's mean over the tasks (DAPD's freeze compares it with R_th)
         seen = [sum(r) / len(r) for r in zip(*returns)] if multitask else returns[task.index]
