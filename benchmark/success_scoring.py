@@ -10,7 +10,10 @@ definition), so nothing is divided by a measured reference. The run loop's recor
   a diverged seed; FT against the `scratch` records already in the results directory (null
   without one, and for a scratch run itself, which is the reference);
 - `normalization`: kind `success`, the success mode, and the reference runs used (other keys kept).
-It runs last in record.build_record, over whatever score the record was first given (the mean final
+A multitask record (MT10: every task trained at once) keeps P only, the mean success over its tasks:
+forgetting and forward transfer compare a task's own training window with what follows it or with a
+from-scratch run, and a multitask run has one window shared by every task, so they would be 0 and
+a comparison with no meaning. It runs last in record.build_record, over whatever score the record was first given (the mean final
 success rate of the run loop's first CW records), so the metrics are CW's wherever a record is built.
 """
 from __future__ import annotations
@@ -25,8 +28,12 @@ from plasticbench.benchmark.reporting.scores import FAILURE_SCORE
 def success_scored(record: dict[str, Any], others: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """`scores`, `metrics` and `normalization` of a CW `record` (module docstring); `others` are the
     records the reference is looked for in (the results directory's)."""
-    refs = reference_records(record, others) if record["method"] != SCRATCH_METHOD else []
+    multitask = record.get("setting") == "multitask"
+    refs = reference_records(record, others) if record["method"] != SCRATCH_METHOD and not multitask else []
     metrics = success_metrics(record, reference_auc(refs) if refs else None)
+    dropped = set(metrics)
+    if multitask:  # module docstring: P only, and no sequential metric computed before this either
+        metrics = {"average_performance": metrics["average_performance"]}
     diverged = {str(seed) for seed in record.get("diverged") or {}}
     scores = []
     for seed, value in zip(record["seeds"], metrics["average_performance"]):
@@ -36,6 +43,6 @@ def success_scored(record: dict[str, Any], others: Sequence[dict[str, Any]]) -> 
         scores.append(FAILURE_SCORE if str(seed) in diverged else value)
     normalization = {**(record.get("normalization") or {}), "kind": "success", "success_mode": record.get("success_mode"),
                      "reference_runs": [r["run_id"] for r in refs]}
-    kept = {key: value for key, value in (record.get("metrics") or {}).items() if key not in metrics}
+    kept = {key: value for key, value in (record.get("metrics") or {}).items() if key not in dropped}
     return {"scores": [float(s) for s in scores], "metrics": {**metrics, **kept},
             "normalization": normalization}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from plasticbench.envs.continual_world_scenarios import CW_BUILDERS
+from plasticbench.envs.continual_world_scenarios import CW_BUILDERS, MULTITASK_BUILDERS
 from plasticbench.envs.halfcheetah_scenarios import TASKS as HALFCHEETAH_SCENARIOS
 from plasticbench.envs.halfcheetah_scenarios import halfcheetah_scenario
 from plasticbench.envs.mujoco import SINGLE_TASK_ENV_IDS, single_task_scenario
@@ -26,6 +26,7 @@ _BUILDERS: dict[str, Callable[[], Scenario]] = {
     "halfcheetah_mt": halfcheetah_mt,  # the HalfCheetah variants trained at once (envs/multitask.py)
     **LOCOMOTION_BUILDERS,  # scenarios.md §1.5 on brax (`<name>_brax`), Ant and Humanoid on MuJoCo
     **CW_BUILDERS,  # scenarios.md §2: cw10, cw20, cw3_t1..cw3_t8 on metaworld (envs/continual_world_scenarios.py)
+    **MULTITASK_BUILDERS,  # scenarios.md §2.4: mt10, every Meta-World MT10 task at once (a multitask suite)
 }
 
 

@@ -6,7 +6,8 @@ environment appends the one-hot of its index to the observation (so Scenario.obs
 evaluation, the rollouts and the replay see it without knowing of multitask), and the run loop steps
 every task's environments once per step (benchmark/multitask_loop.py). Any existing task list becomes a
 multitask scenario with `multitask_scenario`; `halfcheetah_mt` is the HalfCheetah variants of the
-forgetting scenario, the multitask set issue 13 names until Meta-World MT10 is a suite.
+forgetting scenario, the multitask set issue 13 names beside Meta-World MT10
+(envs/continual_world_scenarios.py `mt10`).
 """
 from __future__ import annotations
 
@@ -54,15 +55,28 @@ def make_task_env(make: Callable[[int | None], gymnasium.Env], index: int, num_t
 
 def multitask_scenario(name: str, tasks: Sequence[Task], family: str, backend: str,
                        learner_overrides: Mapping[str, Mapping[str, Any]] | None = None,
-                       method_overrides: Mapping[str, Mapping[str, Any]] | None = None) -> Scenario:
-    """`tasks` (own indices 0..T-1, one shared budget) as one multitask scenario."""
+                       method_overrides: Mapping[str, Mapping[str, Any]] | None = None,
+                       one_hot_appended: bool = False, scale_overrides: Mapping[str, Mapping[str, Any]] | None = None,
+                       ) -> Scenario:
+    """`tasks` (own indices 0..T-1, one shared budget) as one multitask scenario.
+
+    `one_hot_appended`: the tasks' envs already end in the one-hot of their index over the T tasks
+    (Meta-World's, envs/continual_world.py, which also seeds the env and keeps its success flag), so
+    they are taken as they are: a second one-hot would give the network the task id twice."""
     if len({t.name for t in tasks}) != len(tasks):
         raise ValueError(f"multitask scenario {name!r} repeats a task ({[t.name for t in tasks]}): "
                          "each task of a multitask set must be distinct")
-    wrapped = tuple(dataclasses.replace(t, index=i, make=functools.partial(make_task_env, t.make, i, len(tasks)))
-                    for i, t in enumerate(tasks))
+    if one_hot_appended:
+        if [t.index for t in tasks] != list(range(len(tasks))):
+            raise ValueError(f"multitask scenario {name!r}: tasks carrying their own one-hot must have indices "
+                             f"0..{len(tasks) - 1} in order, got {[t.index for t in tasks]}")
+        wrapped = tuple(tasks)
+    else:
+        wrapped = tuple(dataclasses.replace(t, index=i, make=functools.partial(make_task_env, t.make, i, len(tasks)))
+                        for i, t in enumerate(tasks))
     return Scenario(name=name, family=family, setting="multitask", backend=backend, tasks=wrapped,
-                    learner_overrides=dict(learner_overrides or {}), method_overrides=dict(method_overrides or {}))
+                    learner_overrides=dict(learner_overrides or {}), method_overrides=dict(method_overrides or {}),
+                    scale_overrides={k: dict(v) for k, v in (scale_overrides or {}).items()})
 
 
 def halfcheetah_mt() -> Scenario:

@@ -9,6 +9,8 @@ curves (metrics/continual_world.py, metrics-benchmark.md §4). The two success m
 intervals: CW's own (plain bootstrap over seeds, 4,000 resamples, 90%; cw_bootstrap.py), for
 comparison with published tables, and the leaderboard's rliable IQM with its stratified 95% CI.
 Forward transfer needs the `scratch` runs of the same scenario, scale, learner and mode.
+A multitask scenario (MT10, setting `multitask`) gets the same table with average performance only (the
+mean success over its tasks): forgetting and forward transfer need tasks trained one after another.
 """
 from __future__ import annotations
 
@@ -79,15 +81,21 @@ def pooled_metrics(records: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndar
     return np.concatenate(perf), np.concatenate(forg), np.concatenate(auc)
 
 
+def is_multitask(records: list[dict]) -> bool:
+    """Whether the records are of a multitask scenario (every task at once: no forgetting or transfer)."""
+    return any(r.get("setting") == "multitask" for r in records)
+
+
 def success_row(method: str, learner: str, records: list[dict], ref_auc: np.ndarray | None,
                 iqm_interval: Callable[[np.ndarray], Interval]) -> SuccessRow:
-    """Pool the runs' seeds and compute P, F, FT with CW's intervals and P's IQM with the leaderboard's."""
+    """Pool the runs' seeds and compute P, F, FT with CW's intervals and P's IQM with the leaderboard's
+    (P alone for a multitask scenario, module docstring)."""
     perf, forg, auc = pooled_metrics(records)
-    transfer = None
-    if ref_auc is not None and method != SCRATCH_METHOD and auc.shape[0]:
+    transfer, sequential = None, not is_multitask(records)
+    if sequential and ref_auc is not None and method != SCRATCH_METHOD and auc.shape[0]:
         transfer = forward_transfer_interval(auc, ref_auc)
     return SuccessRow(method, learner, int(perf.size), mean_interval(perf), iqm_interval(perf),
-                      mean_interval(forg) if forg.size else None, transfer)
+                      mean_interval(forg) if forg.size and sequential else None, transfer)
 
 
 def _fmt(interval: Interval | None) -> str:
@@ -162,7 +170,8 @@ class Scenario:
 
 def _scenario(key: tuple[str, str, str], groups: dict[tuple[str, str], list[dict]], all_records: list[dict],
               rules: Rules) -> Scenario:
-    refs = reference_records(next(iter(groups.values()))[0], all_records)
+    first = next(iter(groups.values()))[0]
+    refs = reference_records(first, all_records) if first.get("setting") != "multitask" else []
     ref_auc = reference_auc(refs) if refs else None
     silent = sorted(f"`{m}/{l}` ({sum(len(r['seeds']) for r in rs)} seeds)" for (m, l), rs in groups.items()
                     if not any(map(rules.events_fired, rs)))
@@ -176,16 +185,20 @@ def _section(scenario: Scenario, report: "Report", min_seeds: int) -> list[str]:
     scale, suite, mode = scenario.scale, scenario.suite, scenario.mode
     reference = (f"`{SCRATCH_METHOD}` runs of this scenario, scale, learner and mode, {scenario.reference_seeds} seeds per task"
                  if scenario.reference_seeds else f"none (no `{SCRATCH_METHOD}` record of this scenario, scale and mode): {MISSING}")
-    lines = [f"## Scale `{scale}` · Continual World `{suite}` · success mode `{mode}`", "",
-             f"Success mode `{mode}`: {MODE_TEXT.get(mode, 'not stated by the records')}. "
-             f"Forward-transfer reference: {reference}.", "", *_table(scenario.rows, scenario.silent, min_seeds)]
+    multitask = is_multitask([r for rs in scenario.acted.values() for r in rs])
+    kind, about = ("Meta-World multitask", "Every task trains at once: average performance is the mean success over "
+                   f"the tasks; forgetting and forward transfer do not apply ({MISSING}).") if multitask else \
+        ("Continual World", f"Forward-transfer reference: {reference}.")
+    lines = [f"## Scale `{scale}` · {kind} `{suite}` · success mode `{mode}`", "",
+             f"Success mode `{mode}`: {MODE_TEXT.get(mode, 'not stated by the records')}. {about}", "",
+             *_table(scenario.rows, scenario.silent, min_seeds)]
     if not scenario.acted:
         return lines + [""]
     some = next(iter(scenario.acted.values()))[0]
     tasks = [(str(n), float(b[0]), float(b[1])) for n, b in zip(some["tasks"], some["task_bounds"])]
     link = report.figure(f"{scale}-{suite}-{mode}-success".replace("/", "_"), "per-task success", figures.curves,
                          f"{suite} ({scale}, success mode {mode}): success rate per task", "success rate",
-                         task_success_curves(scenario.acted), tasks if len(tasks) > 1 else (), None,
+                         task_success_curves(scenario.acted), tasks if len(tasks) > 1 and not multitask else (), None,
                          (tasks[0][1], tasks[-1][2]), (-0.03, 1.03))
     return lines + ["", f"Figures: {link}", ""]
 

@@ -23,7 +23,7 @@ def test_unknown_name_lists_the_allowed_names():
         get_scenario("cheetah")
     for name in scenario_names():
         assert name in str(error.value)
-    assert set(scenario_names()) == set(SINGLE) | set(HALFCHEETAH) | {"ne_cycle", "halfcheetah_mt"} | set(LOCOMOTION_BUILDERS) | set(CW_BUILDERS)
+    assert set(scenario_names()) == set(SINGLE) | set(HALFCHEETAH) | {"ne_cycle", "halfcheetah_mt", "mt10"} | set(LOCOMOTION_BUILDERS) | set(CW_BUILDERS)
 
 
 @pytest.mark.parametrize("name", sorted(HALFCHEETAH))

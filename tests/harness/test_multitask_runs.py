@@ -7,6 +7,7 @@ from plasticbench.benchmark import runner
 from plasticbench.benchmark.cli import main
 from plasticbench.benchmark.suite import grid
 from plasticbench.envs.catalog import get_scenario
+from tests.multitask_runs import executed_run
 from tests.seeds import assert_same_seed_record
 
 T, STEPS = 4, 40
@@ -25,12 +26,7 @@ def test_each_tasks_observation_ends_in_its_one_hot():
 
 @pytest.fixture(scope="module")
 def dapd_run(tmp_path_factory):
-    from plasticbench.benchmark.config import load_run_config
-    from tests.conftest import TINY
-
-    config = load_run_config([*TINY, f"results_dir={tmp_path_factory.mktemp('mt')}", *DAPD, *TINY_MT, "seeds=[0,1]"])
-    run = runner.Run(config, progress=False)
-    return run, run.execute()
+    return executed_run(tmp_path_factory, *DAPD, *TINY_MT, "seeds=[0,1]")
 
 
 def test_a_multitask_run_trains_every_task_at_once_and_evaluates_each(dapd_run):
