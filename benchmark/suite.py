@@ -4,7 +4,8 @@ Compatibility comes from the registry's declarations, so a newly registered meth
 grid with no edit here. Every scenario also gets its `random` cell: the uniform-random policy's
 returns, R_random of every score (benchmark/random_policy.py), measured first (`phases`); offline
 suites excepted, whose score is D4RL's own (R - REF_MIN) / (REF_MAX - REF_MIN) with REF_MIN the
-published random policy's return, so a measured one would be computed and never read. Runs whose record exists are skipped (their run_id is the hash of the
+published random policy's return, so a measured one would be computed and never read; so are the
+success-rate suites (Continual World, MT10), scored by success alone. Runs whose record exists are skipped (their run_id is the hash of the
 resolved config), so an interrupted suite picks up where it stopped.
 
 Execution goes through an existing engine, never a home-made scheduler: `launch` writes the
@@ -34,6 +35,7 @@ from plasticbench.benchmark.record import SCRATCH_METHOD
 from plasticbench.benchmark.reporting.scores import RANDOM_METHOD, REFERENCE_METHOD
 from plasticbench.benchmark.runner import run
 from plasticbench.benchmark.store import RunStore
+from plasticbench.benchmark.success_evaluation import SUCCESS_FAMILIES
 from plasticbench.envs.backends import backend_available
 from plasticbench.envs.catalog import get_scenario, scenario_names
 
@@ -70,7 +72,10 @@ def grid(scale: str, suites: Sequence[str] | None = None, methods: Sequence[str]
         if not suites and not backend_available(scenario.backend):
             continue  # e.g. brax suites without jax: named explicitly, they fail with the install command
         setting = scenario.setting
-        if setting != "offline":  # offline suites score D4RL's published range, whose REF_MIN is already R_random
+        # offline suites score D4RL's published range, whose REF_MIN is already R_random; success-rate suites
+        # (Continual World, MT10) score success, which no R_random divides, and a random record there carries
+        # no success curve, which the leaderboard refuses as a CW record
+        if setting != "offline" and scenario.family not in SUCCESS_FAMILIES:
             cells.append([f"method={RANDOM_METHOD}", f"suite={suite}", f"scale={scale}", *extra])
         for method in _pick(methods, registry.method_names(), "method"):
             method_cls = registry.get_method(method)
