@@ -101,3 +101,13 @@ def test_leaderboard_shows_mt10_as_a_multitask_success_table(dapd_run):
     row = next(line for line in section.splitlines() if line.startswith("| dapd | sac | 2 |"))
     mean = float(np.mean(dapd_run[1]["scores"]))
     assert row.split(" | ")[3].startswith(f"{mean:.3f}") and row.endswith("| — | — |")
+
+
+def test_an_mt10_run_killed_mid_episode_and_resumed_equals_an_uninterrupted_one(tiny_config, tmp_path, monkeypatch):
+    from tests.resume import killed_and_resumed
+
+    overrides = [*DAPD, *TINY_MT10, "scale.episode_length=15", "success_mode=any", "seeds=1"]  # killed at step 10 of 15
+    resumed, straight = killed_and_resumed(tiny_config, overrides, tmp_path, monkeypatch, die_at=1)
+    assert resumed["curves"]["returns"] == straight["curves"]["returns"]
+    assert resumed["curves"]["success"] == straight["curves"]["success"]
+    assert resumed["method_summary"] == straight["method_summary"]
