@@ -1,7 +1,8 @@
 """The simulator backends: which vector env and which evaluator step a task, by `Task.backend`.
 
 The run loop asks here, never a backend by name, so `backend=brax|mujoco` changes nothing else.
-The brax modules import JAX, so they load only when a brax task is stepped.
+The brax modules import JAX, so they load only when a brax task is stepped; the Atari ones (`ale`)
+need the `atari` extra and load only when an Atari task is stepped.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from plasticbench.envs.evaluation import evaluate_policy
 from plasticbench.envs.task import Task
 from plasticbench.envs.vector import SeedVectorEnv
 
-BACKENDS: tuple[str, ...] = ("mujoco", "brax")
+BACKENDS: tuple[str, ...] = ("mujoco", "brax", "ale")
 
 
 def backend_available(backend: str) -> bool:
@@ -35,6 +36,10 @@ def check_backend_available(backend: str) -> None:
         from plasticbench.envs.brax_physics import require_brax
 
         require_brax()
+    if backend == "ale":
+        from plasticbench.envs.atari_preprocessing import require_ale
+
+        require_ale()
 
 
 def _check(task: Task) -> None:
@@ -50,6 +55,10 @@ def make_vector_env(task: Task, seeds: Sequence[int], max_episode_steps: int | N
         from plasticbench.envs.brax import BraxVectorEnv
 
         return BraxVectorEnv(task, seeds, max_episode_steps, device, seed_offset)
+    if task.backend == "ale":
+        from plasticbench.envs.atari_vector import AtariVectorEnv
+
+        return AtariVectorEnv(task, seeds, max_episode_steps, device, seed_offset, training=True)
     return SeedVectorEnv(task, seeds, max_episode_steps, device, seed_offset)
 
 
@@ -62,4 +71,8 @@ def evaluate_on_backend(policy: Callable[[torch.Tensor], torch.Tensor], task: Ta
         from plasticbench.envs.brax import evaluate_brax_policy
 
         return evaluate_brax_policy(policy, task, seeds, episodes, max_episode_steps, seed_offset, device)
+    if task.backend == "ale":
+        from plasticbench.envs.atari_vector import play_atari_episodes
+
+        return play_atari_episodes(policy, task, seeds, episodes, max_episode_steps, seed_offset, device)[0]
     return evaluate_policy(policy, task, seeds, episodes, max_episode_steps, seed_offset, device)

@@ -1,6 +1,6 @@
 """Scenario catalog: the names `get_scenario` accepts and the builder behind each.
 
-Suites in other backends (brax, continual_world, atari) add their builders here when they
+Suites in other backends (brax, continual_world) add their builders here when they
 land; offline suites are the dataset files present; a name maps to a zero-argument builder so nothing is built until asked.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
+from plasticbench.envs.atari import ATARI_BUILDERS
 from plasticbench.envs.halfcheetah_scenarios import TASKS as HALFCHEETAH_SCENARIOS
 from plasticbench.envs.halfcheetah_scenarios import halfcheetah_scenario
 from plasticbench.envs.mujoco import SINGLE_TASK_ENV_IDS, single_task_scenario
@@ -22,6 +23,7 @@ _BUILDERS: dict[str, Callable[[], Scenario]] = {
     **{f"halfcheetah_{kind}": functools.partial(halfcheetah_scenario, kind) for kind in HALFCHEETAH_SCENARIOS},
     "ne_cycle": ne_cycle,  # NE §5.2 continual-adaptation cycle
     **LOCOMOTION_BUILDERS,  # scenarios.md §1.5 on brax (`<name>_brax`), Ant and Humanoid on MuJoCo
+    **ATARI_BUILDERS,  # scenarios.md §5: `atari_<game>` for the 57 games, `atari_continual` (envs/atari.py)
 }
 
 
