@@ -149,7 +149,8 @@ def plan_run(config: RunConfig) -> MemoryPlan:
         capacity, replay = dataset_size(config)
         checkpoint = learner
     else:
-        replay = buffer_bytes(seeds, capacity, scenario.obs_dim, scenario.act_dim, cfg.replay_dtype)
+        replay = registry.get_learner(config.learner).replay_bytes(seeds, capacity, scenario.obs_dim, scenario.act_dim,
+                                                                   cfg.replay_dtype)
         rows = min(config.scale.checkpoint_every, capacity)
         checkpoint = chunk_bytes(seeds, rows, scenario.obs_dim, scenario.act_dim, cfg.replay_dtype) + learner
     return MemoryPlan(shared=shared, run_id=config.run_id, label=f"{config.method}/{config.learner}/{config.suite}",

@@ -73,3 +73,16 @@ def continual_scenario() -> Scenario:
 
 ATARI_BUILDERS = {**{PREFIX + game: functools.partial(single_game_scenario, game) for game in ALE_IDS},
                   CONTINUAL: continual_scenario}
+
+
+def legal_action_masks(scenario: Scenario) -> list[list[bool]]:
+    """[N][A]: each task's legal actions (the game's minimal set within the shared head; all of a
+    single game's), read from one built env per task, for a discrete learner's `task_action_masks`."""
+    masks = []
+    for task in scenario.tasks:
+        env = task.make(None)
+        try:
+            masks.append(env.legal_mask.tolist())
+        finally:
+            env.close()
+    return masks

@@ -4,8 +4,8 @@ Data only (scenarios.md §5). Names are DQN Zoo's snake_case; each maps to its g
 an explicit table, never by string munging (§5.2: `ms_pacman` <-> `MsPacman`). The (random, human)
 returns are DQN Zoo's `_ATARI_DATA` [DQNZ dqn_zoo/atari_data.py @359945dc], measured on episodes
 started after 1-30 random no-ops and capped at 108,000 frames; the 26-game subset matches rliable's
-`RANDOM_SCORES`/`HUMAN_SCORES` [RLC]. The human-normalized score (metrics-benchmark.md §6) is
-(R - random) / (human - random), a fraction (1.0 = human).
+`RANDOM_SCORES`/`HUMAN_SCORES` [RLC]. The human-normalized score (metrics-benchmark.md §6,
+benchmark/reporting/scores.py `human_normalized`) is (R - random) / (human - random), 1.0 = human.
 """
 from __future__ import annotations
 
@@ -64,10 +64,3 @@ ATARI_100K_GAMES: tuple[str, ...] = (
 FULL_ACTION_SET = 18
 """ALE's full action set (NOOP, FIRE, the 8 directions, each with FIRE): the shared head of the continual scenario."""
 
-
-def human_normalized_score(game: str, episode_return: float) -> float:
-    """(R - random) / (human - random) for `game` (metrics-benchmark.md §6); a fraction, 1.0 = human."""
-    if game not in RANDOM_HUMAN:
-        raise ValueError(f"unknown Atari game {game!r}; allowed: {', '.join(sorted(RANDOM_HUMAN))}")
-    random, human = RANDOM_HUMAN[game]
-    return (episode_return - random) / (human - random)

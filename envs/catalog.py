@@ -7,9 +7,9 @@ land; offline suites are the dataset files present; a name maps to a zero-argume
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from plasticbench.envs.atari import ATARI_BUILDERS
+from plasticbench.envs.atari import ATARI_BUILDERS, GAME_SETS, GRID_GAMES
 from plasticbench.envs.halfcheetah_scenarios import TASKS as HALFCHEETAH_SCENARIOS
 from plasticbench.envs.halfcheetah_scenarios import halfcheetah_scenario
 from plasticbench.envs.mujoco import SINGLE_TASK_ENV_IDS, single_task_scenario
@@ -44,3 +44,14 @@ def get_scenario(name: str) -> Scenario:
     if name not in builders:
         raise ValueError(f"unknown scenario {name!r}; allowed: {sorted(builders)}")
     return builders[name]()
+
+
+def default_suites() -> list[str]:
+    """The suites a grid plans when none is named: every scenario except the Atari games beyond
+    GRID_GAMES (57 pixel suites would swamp every other family; name them, or their set)."""
+    return [name for name in scenario_names() if name not in ATARI_BUILDERS or name in GRID_GAMES]
+
+
+def expand_sets(names: Sequence[str]) -> list[str]:
+    """Suite names with each named set (`atari_100k`, envs/atari.py GAME_SETS) replaced by its suites, in order."""
+    return [suite for name in names for suite in GAME_SETS.get(name, (name,))]

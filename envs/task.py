@@ -118,6 +118,12 @@ class Scenario:
         return self._spaces[0]
 
     @property
+    def published_references(self) -> bool:
+        """Whether the score's range is published for every task (D4RL's REF_MIN/MAX, Atari's random and
+        human returns), so the harness measures no random policy for it."""
+        return self.offline_data is not None or all(t.human_reference is not None for t in self.tasks)
+
+    @property
     def obs_dim(self) -> int:
         """Observation size shared by every task of the scenario (elements of an image observation)."""
         return math.prod(self._spaces[0])
