@@ -26,7 +26,8 @@ import numpy as np
 import torch
 
 from plasticbench.envs.task import Task
-from plasticbench.envs.vector import StepResult, env_seed
+from plasticbench.envs.evaluation import play_episodes
+from plasticbench.envs.vector import SeedVectorEnv, env_seed
 
 
 class AtariGame:
@@ -39,6 +40,7 @@ class AtariGame:
         self.legal_mask = self.env.legal_mask  # [A] bool
         self.obs: np.ndarray | None = None  # [4, 84, 84] uint8 to act on
         self.episode_return, self.episode_steps, self.lives = 0.0, 0, 0
+        self.game_over = False  # whether the last step ended the game (not only a life)
 
     def reset(self) -> np.ndarray:
         """A new game; only the first reset passes the seed, later ones continue its RNG streams."""
@@ -47,19 +49,19 @@ class AtariGame:
         self.episode_return, self.episode_steps, self.lives = 0.0, 0, self.env.ale.lives()
         return self.obs
 
-    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, bool]:
-        """(next stack, reward for the learner, terminated, truncated, game over). In training a lost life
-        is `terminated` with the game not over; the caller then calls `restart_life`."""
+    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool]:
+        """(next stack, reward for the learner, terminated, truncated), SeedEnv's shape. In training a lost
+        life is `terminated` with `game_over` False; the caller then calls `restart_life`."""
         if not 0 <= action < self.legal_mask.size or not self.legal_mask[action]:
             legal = np.flatnonzero(self.legal_mask).tolist()
             raise ValueError(f"action {action} is not legal in {self.env.game!r}; legal: {legal}")
-        next_obs, reward, game_over, truncated, _ = self.env.step(action)
+        next_obs, reward, self.game_over, truncated, _ = self.env.step(int(action))
         self.obs, self.episode_return, self.episode_steps = next_obs, self.episode_return + reward, self.episode_steps + 1
         truncated = truncated or (self.cap is not None and self.episode_steps >= self.cap)
         lives, life_lost = self.env.ale.lives(), False
         if self.training:
             life_lost, self.lives, reward = lives < self.lives, lives, float(np.sign(reward))
-        return next_obs, reward, game_over or life_lost, truncated, game_over
+        return next_obs, reward, self.game_over or life_lost, truncated
 
     def restart_life(self) -> bool:
         """After a lost life in training: a fresh stack (FIRE pressed where needed); True if that ended the game."""
@@ -95,8 +97,10 @@ class AtariGame:
         self.env.close()
 
 
-class AtariVectorEnv:
-    """S games, one per seed, stepped in lockstep with auto-reset (SeedVectorEnv's interface)."""
+class AtariVectorEnv(SeedVectorEnv):
+    """S games, one per seed, stepped in lockstep with auto-reset: SeedVectorEnv with games for envs,
+    uint8 frames [S, 4, 84, 84] for observations, action indices int64 [S] for actions. `step`'s
+    `terminated` is the learner's (a lost life too, in training); `finished_returns` are whole games'."""
 
     def __init__(self, task: Task, seeds: Sequence[int], max_episode_steps: int | None,
                  device: torch.device | str = "cpu", seed_offset: int = 0, training: bool = True):
@@ -104,97 +108,38 @@ class AtariVectorEnv:
             raise ValueError("AtariVectorEnv needs at least one seed")
         self.task, self.seeds, self.seed_offset = task, [int(s) for s in seeds], seed_offset
         self.device = torch.device(device)
-        self._games = [AtariGame(task, s, max_episode_steps, seed_offset, training) for s in self.seeds]
-        self.num_seeds = len(self._games)
-        self.num_actions = int(self._games[0].legal_mask.size)
+        self._envs = [AtariGame(task, s, max_episode_steps, seed_offset, training) for s in self.seeds]
+        self.num_seeds = len(self._envs)
+        self.num_actions = int(self._envs[0].legal_mask.size)
 
     @property
     def legal_mask(self) -> torch.Tensor:
         """[S, A] bool: the actions each seed's game accepts (all of them outside the continual scenario)."""
-        return torch.from_numpy(np.stack([g.legal_mask for g in self._games])).to(self.device)
+        return torch.from_numpy(np.stack([g.legal_mask for g in self._envs])).to(self.device)
 
     def _tensor(self, rows: Sequence[np.ndarray]) -> torch.Tensor:
-        return torch.from_numpy(np.stack(rows)).to(self.device)
+        return torch.from_numpy(np.stack(rows)).to(self.device)  # uint8 [S, 4, 84, 84]
 
-    def reset(self) -> torch.Tensor:
-        """[S, 4, 84, 84] uint8 first observations."""
-        return self._tensor([game.reset() for game in self._games])
-
-    @property
-    def obs(self) -> torch.Tensor:
-        if any(game.obs is None for game in self._games):
-            raise RuntimeError("call reset() before reading obs")
-        return self._tensor([game.obs for game in self._games])
-
-    def step(self, actions: torch.Tensor) -> StepResult:
-        """Step game s with actions[s] (int64 [S]); a finished game restarts, a lost life restarts the stack."""
+    def _host_actions(self, actions: torch.Tensor) -> np.ndarray:
+        """int64 [S], one action index per seed."""
         if tuple(actions.shape) != (self.num_seeds,):
             raise ValueError(f"actions must have shape {(self.num_seeds,)} (one action index per seed), got {tuple(actions.shape)}")
-        acts = actions.detach().to("cpu", torch.int64).tolist()
-        next_obs, rewards, terms, truncs, finished = [], [], [], [], []
-        for s, game in enumerate(self._games):
-            if game.obs is None:
-                raise RuntimeError("call reset() before step()")
-            o, r, term, trunc, game_over = game.step(acts[s])
-            next_obs.append(o)
-            rewards.append(r)
-            terms.append(term)
-            truncs.append(trunc)
-            if term and not game_over and not trunc:
-                game_over = game.restart_life()
-            if game_over or trunc:
-                finished.append((s, game.episode_return))
-                game.reset()
-        return StepResult(next_obs=self._tensor(next_obs),
-                          reward=torch.tensor(rewards, dtype=torch.float32, device=self.device),
-                          terminated=torch.tensor(terms, dtype=torch.bool, device=self.device),
-                          truncated=torch.tensor(truncs, dtype=torch.bool, device=self.device),
-                          obs=self.obs, finished_returns=finished)
+        return actions.detach().to("cpu", torch.int64).numpy()
 
-    def state_dict(self) -> dict[str, Any]:
-        return {"seeds": list(self.seeds), "seed_offset": self.seed_offset, "envs": [g.state_dict() for g in self._games]}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        if list(state["seeds"]) != self.seeds or state["seed_offset"] != self.seed_offset:
-            raise ValueError(f"state for seeds {state['seeds']} (offset {state['seed_offset']}) "
-                             f"loaded into seeds {self.seeds} (offset {self.seed_offset})")
-        for game, game_state in zip(self._games, state["envs"]):
-            game.load_state_dict(game_state)
-
-    def close(self) -> None:
-        for game in self._games:
-            game.close()
+    def _episode_over(self, game: AtariGame, terminated: bool, truncated: bool) -> bool:
+        """A finished game is over; a lost life (training) only restarts the stack, unless the FIRE press
+        that follows it ends the game."""
+        return game.game_over or truncated or (terminated and game.restart_life())
 
 
-@torch.no_grad()
+def make_evaluation_game(task: Task, seed: int, max_episode_steps: int | None, seed_offset: int) -> AtariGame:
+    """One seed's game for evaluation: whole games, raw rewards (envs/evaluation.py's `make_env`)."""
+    return AtariGame(task, seed, max_episode_steps, seed_offset, training=False)
+
+
 def play_atari_episodes(policy: Callable[[torch.Tensor], torch.Tensor], task: Task, seeds: Sequence[int], episodes: int,
                         max_episode_steps: int | None, seed_offset: int,
                         device: torch.device | str = "cpu") -> tuple[torch.Tensor, list[int]]:
-    """([S] mean raw return of `episodes` whole games per seed, [S] agent steps each seed took).
-
-    `policy` maps uint8 [S, 4, 84, 84] to int64 [S]; seeds that are done wait (their games are not
-    stepped, so a seed's stream never depends on how long the others play), as in envs/evaluation.py.
-    """
-    if episodes < 1:
-        raise ValueError(f"episodes must be >= 1, got {episodes}")
-    games = [AtariGame(task, int(s), max_episode_steps, seed_offset, training=False) for s in seeds]
-    steps, returns = [0] * len(games), [[] for _ in games]
-    try:
-        for game in games:
-            game.reset()
-        while any(len(r) < episodes for r in returns):
-            obs = torch.from_numpy(np.stack([g.obs for g in games])).to(device)
-            actions = policy(obs).detach().to("cpu", torch.int64).tolist()
-            for s, game in enumerate(games):
-                if len(returns[s]) == episodes:
-                    continue
-                _, _, terminated, truncated, _ = game.step(actions[s])
-                steps[s] += 1
-                if terminated or truncated:
-                    returns[s].append(game.episode_return)
-                    if len(returns[s]) < episodes:
-                        game.reset()
-    finally:
-        for game in games:
-            game.close()
-    return torch.tensor([float(np.mean(r)) for r in returns], dtype=torch.float32, device=device), steps
+    """([S] mean raw return of `episodes` whole games per seed, [S] agent steps each seed took); `policy`
+    maps uint8 [S, 4, 84, 84] to int64 [S]. envs/evaluation.py's protocol: a seed that is done waits."""
+    return play_episodes(policy, task, seeds, episodes, max_episode_steps, seed_offset, device, make_evaluation_game)

@@ -20,24 +20,27 @@ Policy = Callable[[torch.Tensor], torch.Tensor]
 
 @torch.no_grad()
 def play_episodes(policy: Policy, task: Task, seeds: Sequence[int], episodes: int, max_episode_steps: int | None,
-                  seed_offset: int, device: torch.device | str = "cpu") -> tuple[torch.Tensor, list[int]]:
+                  seed_offset: int, device: torch.device | str = "cpu", make_env: Callable = SeedEnv) -> tuple[torch.Tensor, list[int]]:
     """([S] mean episodic return over `episodes` full episodes per seed, [S] env steps each seed took).
 
     `policy` maps [S, obs] float32 to [S, act] in [-1, 1]; rows of seeds that already finished
     are fed their last observation and their actions ignored. Fresh envs seeded from
-    (seeds[s], seed_offset) keep evaluation independent of the training envs' streams.
+    (seeds[s], seed_offset) keep evaluation independent of the training envs' streams. `make_env`
+    (task, seed, max_episode_steps, seed_offset) builds one seed's env with SeedEnv's interface (the
+    Atari games: uint8 frames in, action indices out, kept in their own dtypes).
     """
     if episodes < 1:
         raise ValueError(f"episodes must be >= 1, got {episodes}")
-    envs = [SeedEnv(task, int(s), max_episode_steps, seed_offset) for s in seeds]
+    envs = [make_env(task, int(s), max_episode_steps, seed_offset) for s in seeds]
     steps = [0] * len(envs)
     try:
         for env in envs:
             env.reset()
         returns: list[list[float]] = [[] for _ in envs]
         while any(len(r) < episodes for r in returns):
-            obs = torch.from_numpy(np.stack([env.obs for env in envs]).astype(np.float32)).to(device)
-            actions = policy(obs).detach().to("cpu", torch.float64).numpy()  # [S, act]
+            rows = np.stack([env.obs for env in envs])
+            obs = torch.from_numpy(rows.astype(np.float32) if rows.dtype.kind == "f" else rows).to(device)
+            actions = policy(obs).detach().cpu().numpy()  # [S, act] (SeedEnv scales them in float64), or [S] indices
             for s, env in enumerate(envs):
                 if len(returns[s]) == episodes:
                     continue

@@ -180,11 +180,19 @@ class SeedVectorEnv:
             raise RuntimeError("call reset() before reading obs")
         return self._tensor([env.obs for env in self._envs])
 
-    def step(self, actions: torch.Tensor) -> StepResult:
-        """Step every env with its row of `actions` ([S, act] in [-1, 1]); auto-reset ended episodes."""
+    def _host_actions(self, actions: torch.Tensor) -> np.ndarray:
+        """[S, act] float64 on the host, after checking the shape (subclasses with other actions override)."""
         if tuple(actions.shape) != (self.num_seeds, self.act_dim):
             raise ValueError(f"actions must have shape {(self.num_seeds, self.act_dim)}, got {tuple(actions.shape)}")
-        acts = actions.detach().to("cpu", torch.float64).numpy()
+        return actions.detach().to("cpu", torch.float64).numpy()
+
+    def _episode_over(self, env: Any, terminated: bool, truncated: bool) -> bool:
+        """Whether env's episode ended, so it is reported and reset (Atari: not at a lost life in training)."""
+        return terminated or truncated
+
+    def step(self, actions: torch.Tensor) -> StepResult:
+        """Step every env with its row of `actions` ([S, act] in [-1, 1]); auto-reset ended episodes."""
+        acts = self._host_actions(actions)
         next_obs, rewards, terms, truncs, obs, finished = [], [], [], [], [], []
         for s, env in enumerate(self._envs):
             if env.obs is None:
@@ -194,7 +202,7 @@ class SeedVectorEnv:
             rewards.append(r)
             terms.append(term)
             truncs.append(trunc)
-            if term or trunc:
+            if self._episode_over(env, term, trunc):
                 finished.append((s, env.episode_return))
                 env.reset()
             obs.append(env.obs)

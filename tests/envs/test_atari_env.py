@@ -81,7 +81,8 @@ def test_episodic_life_and_clipping_are_for_training_only(ms_pacman):
         action = int(generator.integers(9))
         over = {}
         for mode, game in games.items():
-            _, reward, terminated, truncated, over[mode] = game.step(action)
+            _, reward, terminated, truncated = game.step(action)
+            over[mode] = game.game_over
             seen[mode]["rewards"].add(reward)
             if terminated:
                 seen[mode]["terminal_steps"].append(step)
