@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from plasticbench.baselines.batched import BatchedMLP
-from plasticbench.baselines.batched_conv import BatchedConv2d, XavierLinear
+from plasticbench.baselines.batched_conv import BatchedConv2d, xavier_layers
 from plasticbench.baselines.learner import NetworkSpec
 
 NATURE_KERNELS = (8, 4, 3)
@@ -67,7 +67,8 @@ class ConvQNetwork(nn.Module):
                                    for i, o, k, s in zip(ins, channels, kernels, strides))
         side_h, side_w = conv_output_size(height, kernels, strides), conv_output_size(width, kernels, strides)
         self.flat_features = channels[-1] * side_h * side_w
-        self.mlp = BatchedMLP(num_seeds, (self.flat_features, *hidden, num_actions), "relu", rng, heads, XavierLinear)
+        self.mlp = BatchedMLP(num_seeds, (self.flat_features, *hidden, num_actions), "relu", rng, heads,
+                              xavier_layers(len(hidden) + 1))
         self.activation = self.mlp.activation  # the same module: one hook sees every hidden layer
 
     def trunk(self, obs: torch.Tensor) -> torch.Tensor:

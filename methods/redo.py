@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from plasticbench.baselines.batched import BatchedLinear, BatchedMLP, batched_mlps
+from plasticbench.baselines.nature_cnn import ConvQNetwork
 from plasticbench.baselines.seed_rng import SeedRNG
 from plasticbench.benchmark.metrics.plasticity import dormant_masks, hidden_activations
 from plasticbench.benchmark.registry import register_method
@@ -85,7 +86,7 @@ def recycle_dormant(mlp: BatchedMLP, x: torch.Tensor, tau: float, rng: SeedRNG,
     return sum(m.sum(dim=1) for m in masks)
 
 
-@register_method("redo", settings={"online", "continual", "offline"}, learners={"sac", "td3", "bcq", "iql"})
+@register_method("redo", settings={"online", "continual", "offline"}, learners={"sac", "td3", "bcq", "iql", "dqn"})
 class ReDo(Method):
     """Recycle tau-dormant neurons of actor and critic every `period_fraction` of the task budget, in gradient steps."""
 
@@ -129,14 +130,23 @@ class ReDo(Method):
         inputs = ctx.role_inputs(batch)
         with ctx.structural_event("recycle") as event:
             total = 0
-            for role in self.config.roles:
+            for role in (r for r in self.config.roles if r in ctx.networks):  # DQN has no actor
                 target_role = ctx.target_roles.get(role) if self.config.recycle_targets else None
-                targets = batched_mlps(ctx.networks[target_role]) if target_role else []
-                counts = 0
-                for index, mlp in enumerate(batched_mlps(ctx.networks[role])):
-                    counts = counts + recycle_dormant(mlp, inputs[role], self.config.tau, ctx.rng, ctx.optimizers[role],
-                                                      tuple(targets[index: index + 1]))
+                counts = self.recycle_role(ctx, ctx.networks[role], ctx.networks[target_role] if target_role else None,
+                                           inputs[role], ctx.optimizers[role])
                 self.recycled[role] = counts.tolist()
                 event.details[f"{role}_recycled"] = counts
                 total = total + counts
             event.acted = total > 0
+
+    def recycle_role(self, ctx, network: nn.Module, target: nn.Module | None, x: torch.Tensor,
+                     optimizer: torch.optim.Optimizer) -> torch.Tensor:
+        """Recycle one role's network (a CNN's channels and neurons, or each MLP in it); counts per seed [S]."""
+        from plasticbench.methods.redo_conv import recycle_dormant_conv  # it builds on this module's helpers
+        if isinstance(network, ConvQNetwork):
+            return recycle_dormant_conv(network, x, self.config.tau, ctx.rng, optimizer, (target,) if target else ())
+        targets = batched_mlps(target) if target is not None else []
+        counts = 0
+        for index, mlp in enumerate(batched_mlps(network)):
+            counts = counts + recycle_dormant(mlp, x, self.config.tau, ctx.rng, optimizer, tuple(targets[index: index + 1]))
+        return counts
