@@ -158,7 +158,7 @@ class Learner:
         self.networks: dict[str, nn.Module] = self.build_networks()
         for role, target in self.target_roles.items():
             self.networks[target] = self._frozen_copy(self.networks[role])
-        self.buffer = ReplayBuffer(self.num_seeds, config.buffer_size, obs_dim, act_dim, self.device, config.replay_dtype)
+        self.buffer = self.make_buffer()
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
         self.reset_optimizers()
         self.last_losses: dict[str, torch.Tensor] = {}  # role -> [S], each seed's own loss (the method's term excluded)
@@ -191,6 +191,16 @@ class Learner:
 
     def build_networks(self) -> dict[str, nn.Module]:
         raise NotImplementedError
+
+    def make_buffer(self) -> ReplayBuffer:
+        """The replay this learner trains from (a pixel learner stores frames once, baselines/frame_replay.py)."""
+        cfg = self.config
+        return ReplayBuffer(self.num_seeds, cfg.buffer_size, self.obs_dim, self.act_dim, self.device, cfg.replay_dtype)
+
+    def metric_networks(self) -> dict[str, tuple[nn.Module, str]]:
+        """name -> (network, role whose inputs it reads) for the plasticity metrics (twin critics: Q1, Q2)."""
+        critic = self.networks["critic"]
+        return {"actor": (self.networks["actor"], "actor"), "q1": (critic.q1, "critic"), "q2": (critic.q2, "critic")}
 
     @staticmethod
     def _frozen_copy(module: nn.Module) -> nn.Module:

@@ -17,7 +17,8 @@ from plasticbench.methods.base import Method
 ENTRY_POINT_GROUP = "plasticbench.methods"
 SETTINGS = frozenset({"online", "continual", "offline", "multitask", "discrete"})
 LEARNERS = {"sac": "plasticbench.baselines.sac:SAC", "td3": "plasticbench.baselines.td3:TD3",
-            "bcq": "plasticbench.baselines.bcq:BCQ", "iql": "plasticbench.baselines.iql:IQL"}
+            "bcq": "plasticbench.baselines.bcq:BCQ", "iql": "plasticbench.baselines.iql:IQL",
+            "dqn": "plasticbench.baselines.dqn:DQN"}
 
 _METHODS: dict[str, type[Method]] = {}
 _discovered = False
