@@ -100,7 +100,7 @@ def test_an_atari_run_killed_and_resumed_equals_the_uninterrupted_one(tiny_confi
 def test_learner_and_action_space_must_match_before_any_work(tmp_path, capsys):
     assert main(["run", "method=ft1", "learner=sac", "suite=atari_pong", f"results_dir={tmp_path}"]) == 2
     assert "learner 'sac' is continuous and cannot act in a suite with discrete actions (suite 'atari_pong'); " \
-           f"learners for it: {STANDIN}" in capsys.readouterr().err
+           f"learners for it: dqn, {STANDIN}" in capsys.readouterr().err
     assert main(["run", "method=ft1", f"learner={STANDIN}", "suite=hopper", f"results_dir={tmp_path}"]) == 2
     assert "is discrete (it acts with action indices) and cannot act in a suite with continuous actions" in capsys.readouterr().err
     assert not list(tmp_path.glob("runs/*"))
@@ -117,9 +117,19 @@ def test_without_the_atari_extra_the_cli_names_the_install_command(tmp_path, cap
 def test_the_grid_plans_one_atari_game_for_discrete_learners_only_and_expands_sets():
     from plasticbench.benchmark.suite import grid
 
+    discrete = {"learner=dqn", f"learner={STANDIN}"}
     cells = grid("smoke", methods=["ft1"])
-    atari = {c[2] for c in cells if c[1] == f"learner={STANDIN}"}
-    assert atari == {"suite=atari_pong"}  # the default grid: one game, only for the discrete learner
-    assert not [c for c in cells if "suite=atari_pong" in c and c[1] != f"learner={STANDIN}"]  # no random cell either
+    assert {c[2] for c in cells if c[1] in discrete} == {"suite=atari_pong"}  # the default grid: one game
+    assert {c[1] for c in cells if "suite=atari_pong" in c} == discrete  # discrete learners only, no random cell
     expanded = grid("smoke", suites=["atari_100k"], methods=["ft1"])
-    assert len(expanded) == 26 and all(c[1] == f"learner={STANDIN}" for c in expanded)
+    assert len(expanded) == 26 * 2 and {c[1] for c in expanded} == discrete
+
+
+def test_redo_on_dqn_runs_on_pong_from_the_command_line(tmp_path, capsys):
+    """The issue's command, cut to seconds (one seed, 80 steps, a small batch): the real DQN end to end."""
+    argv = ["run", "method=redo", "learner=dqn", "suite=atari_pong", "scale=smoke", "seeds=1", "scale.steps_per_task=80",
+            "scale.eval_every=80", "scale.learning_starts=32", "learner.batch_size=8", f"results_dir={tmp_path}"]
+    assert main(argv) == 0
+    assert "(human); record in" in capsys.readouterr().out
+    (record,) = [p for p in tmp_path.glob("runs/*/record.json")]
+    assert '"kind": "human"' in record.read_text()
