@@ -18,15 +18,14 @@ ALE's full state with its RNG, so a resumed run plays the same frames.
 """
 from __future__ import annotations
 
-import pickle
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import torch
 
-from plasticbench.envs.task import Task
 from plasticbench.envs.evaluation import play_episodes
+from plasticbench.envs.task import Task
 from plasticbench.envs.vector import SeedVectorEnv, env_seed
 
 
@@ -74,7 +73,7 @@ class AtariGame:
         """Tensors, ints, floats and dicts only (`torch.load(weights_only=True)`); ALE's state with its RNG as bytes."""
         if self.obs is None:
             return {"seed": self.seed, "obs": None}
-        ale_state = pickle.dumps(self.env.ale.cloneState(include_rng=True))
+        ale_state = self.env.ale.cloneState(include_rng=True).serialize()  # emulator, RAM, sticky-action RNG
         return {"seed": self.seed, "seeded": self._seeded, "obs": torch.from_numpy(self.obs.copy()),
                 "ale": torch.frombuffer(bytearray(ale_state), dtype=torch.uint8),
                 "np_random": self.env.unwrapped.np_random.bit_generator.state,
@@ -86,7 +85,9 @@ class AtariGame:
         if state["obs"] is None:
             return  # saved before the first reset
         self.env.reset(seed=self.reset_seed)  # gymnasium refuses step() before a reset
-        self.env.ale.restoreState(pickle.loads(state["ale"].numpy().tobytes()))  # our own checkpoint's bytes
+        import ale_py
+
+        self.env.ale.restoreState(ale_py.ALEState(state["ale"].numpy().tobytes()))
         self.env.unwrapped.np_random.bit_generator.state = state["np_random"]
         self.obs = state["obs"].numpy().copy()
         self.env.frames[:] = self.obs
