@@ -1,5 +1,6 @@
-"""ReDo and Reset on DQN's Nature CNN: a dead conv channel recycled exactly (redo.md §7 tests 2, 3, 5),
-the conv -> dense flatten, conv dormancy in the metrics, seeds independent, Reset of the Q-network."""
+"""ReDo, Reset and LayerNorm on DQN's Nature CNN: a dead conv channel recycled exactly (redo.md §7
+tests 2, 3, 5), the conv -> dense flatten, conv dormancy in the metrics, seeds independent, Reset of
+the Q-network, LayerNorm in the dense layers only."""
 import pytest
 import torch
 
@@ -7,6 +8,7 @@ from plasticbench.baselines.batched_conv import xavier_bound
 from plasticbench.baselines.nature_cnn import ConvQNetwork
 from plasticbench.baselines.seed_rng import SeedRNG
 from plasticbench.benchmark.metrics.plasticity import dormant_masks, hidden_activations, neuron_scores
+from plasticbench.methods.layernorm import LayerNorm, LayerNormMLP
 from plasticbench.methods.redo import ReDo, recycle_dormant
 from plasticbench.methods.reset import Reset
 from tests.baselines.test_dqn import make, play
@@ -107,3 +109,20 @@ def test_reset_on_dqn_redraws_the_q_network_and_its_target():
     for p, q, t in zip(learner.networks["critic"].parameters(), fresh.parameters(), learner.networks["critic_target"].parameters()):
         assert torch.equal(p, q) and torch.equal(t, p)
     assert not learner.optimizers["critic"].state  # Adam restarts for the reset parameters
+
+
+def test_layernorm_on_dqn_normalizes_the_dense_layers_only_and_keeps_seeds_independent():
+    """Same draws as plain DQN (conv trunk, Xavier dense layers, exact Q head) plus a per-seed LayerNorm
+    before each dense hidden activation; seeds 0 and 3 hold exactly what they would alone."""
+    def train_task(learner, method, task, seeds):
+        learner.start_task(task)
+        play(learner, seeds, 30)
+
+    plain = make([0, 3])[0].networks["critic"]
+    normed = make([0, 3], LayerNorm())[0].networks["critic"]
+    assert isinstance(normed.mlp, LayerNormMLP) and len(normed.mlp.norms) == len(normed.mlp.layers) - 1
+    kept = dict(plain.named_parameters())
+    for name, p in normed.named_parameters():
+        assert "norms" in name or torch.equal(p, kept.pop(name)), name
+    assert not kept
+    assert_matches_single_seed_runs(lambda seeds: make(seeds, LayerNorm()), train_task, seeds=(0, 3), tasks=1)
