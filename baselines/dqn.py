@@ -11,10 +11,13 @@ replay 1M, an update every 4 agent steps (`updates_per_step` 0.25), the target c
 agent steps, epsilon 1 -> 0.01 linearly over 250,000 agent steps after a warm-up of 20,000
 (min_replay_history), epsilon 0.001 in evaluation. The ReDo DQN runs 10M agent steps per game, so
 its schedules are these fractions of the task budget, which keeps them acting at every scale
-(ARCHITECTURE.md): warm-up 0.002, decay 0.025, target period 0.0008 (in agent steps; the copy
-happens on the gradient step that follows). An absolute `target_period` / `epsilon_decay_steps`
-overrides the fraction. Dopamine's loss is the Huber loss of its TensorFlow DQN and of the Nature
-paper's error clipping; its JAX agent can also use MSE (`loss=mse`).
+(ARCHITECTURE.md): warm-up 0.002, decay 0.025, target period 0.0008 (in agent steps; the copy is
+made every round(period x updates_per_step) gradient steps, 2,000 at paper). An absolute `target_period` / `epsilon_decay_steps`
+overrides the fraction. Epsilon counts agent steps within the task, so a continual run explores each
+new game afresh, as a DQN started on it would (no source fixes this for game sequences). The loss is
+the Huber loss of ReDo's `RecycledDQNAgent` (`recycled_dqn_agents.py`, `loss_fn`; Dopamine's plain JAX
+DQN defaults to MSE, `loss=mse`). Random actions come from the legal ones only; Dopamine explores with
+`p <= epsilon` over all actions, here `p < epsilon` (a difference of measure zero).
 
 Discrete actions: the learner's `act_dim` is the number of actions |A|; actions are int64 [S];
 observations uint8 [S, stack, 84, 84] (newest frame last). The legal actions are the learner's
@@ -109,6 +112,8 @@ class DQN(Learner):
 
     def __init__(self, config: DQNConfig, obs_dim, act_dim: int, *args, **kwargs) -> None:
         self.obs_shape = (config.frame_stack, config.frame_size, config.frame_size)
+        if not 1 < act_dim <= torch.iinfo(torch.int16).max:  # the replay stores actions as int16
+            raise ValueError(f"dqn needs between 2 and 32767 discrete actions; the suite has {act_dim}")
         if obs_dim not in (self.obs_shape, list(self.obs_shape), math.prod(self.obs_shape)):
             raise ValueError(f"dqn takes frame stacks of shape {list(self.obs_shape)} (frame_stack, frame_size, frame_size); "
                              f"the suite's observations are {obs_dim}")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import torch
 from torch import nn
@@ -27,6 +27,10 @@ from plasticbench.baselines.learner import NetworkSpec
 NATURE_KERNELS = (8, 4, 3)
 NATURE_STRIDES = (4, 2, 1)
 
+DenseFactory = Callable[[tuple[int, ...], Callable[..., nn.Module]], BatchedMLP]
+"""(sizes (flat features, *hidden, |A|), layer factory) -> the dense part: a BatchedMLP or a subclass
+that builds its layers with the given factory (Xavier layers and the exact Q head, baselines/batched_conv.py)."""
+
 
 @dataclass(frozen=True)
 class ConvNetworkSpec(NetworkSpec):
@@ -37,9 +41,10 @@ class ConvNetworkSpec(NetworkSpec):
     kernels: tuple[int, ...] = NATURE_KERNELS
     strides: tuple[int, ...] = NATURE_STRIDES
 
-    def default(self) -> "ConvQNetwork":
+    def default(self, dense: DenseFactory | None = None) -> "ConvQNetwork":
+        """The Q-network; `dense` builds its dense part instead of a plain MLP (a method's MLP variant)."""
         return ConvQNetwork(self.num_seeds, self.obs_shape, self.channels, self.kernels, self.strides,
-                            self.sizes[1:-1], self.sizes[-1], self.rng, self.heads)
+                            self.sizes[1:-1], self.sizes[-1], self.rng, self.heads, dense)
 
 
 def conv_output_size(size: int, kernels: Sequence[int], strides: Sequence[int]) -> int:
@@ -56,7 +61,8 @@ class ConvQNetwork(nn.Module):
     """Q-values [S, B, |A|] of every seed's own CNN on observations [S, B, *obs_shape]."""
 
     def __init__(self, num_seeds: int, obs_shape: Sequence[int], channels: Sequence[int], kernels: Sequence[int],
-                 strides: Sequence[int], hidden: Sequence[int], num_actions: int, rng, heads: int = 1) -> None:
+                 strides: Sequence[int], hidden: Sequence[int], num_actions: int, rng, heads: int = 1,
+                 dense: DenseFactory | None = None) -> None:
         super().__init__()
         if not len(channels) == len(kernels) == len(strides):
             raise ValueError(f"conv channels={list(channels)}, kernels={list(kernels)}, strides={list(strides)} "
@@ -67,8 +73,8 @@ class ConvQNetwork(nn.Module):
                                    for i, o, k, s in zip(ins, channels, kernels, strides))
         side_h, side_w = conv_output_size(height, kernels, strides), conv_output_size(width, kernels, strides)
         self.flat_features = channels[-1] * side_h * side_w
-        self.mlp = BatchedMLP(num_seeds, (self.flat_features, *hidden, num_actions), "relu", rng, heads,
-                              xavier_layers(len(hidden) + 1))
+        sizes, layers = (self.flat_features, *hidden, num_actions), xavier_layers(len(hidden) + 1)
+        self.mlp = dense(sizes, layers) if dense is not None else BatchedMLP(num_seeds, sizes, "relu", rng, heads, layers)
         self.activation = self.mlp.activation  # the same module: one hook sees every hidden layer
 
     def trunk(self, obs: torch.Tensor) -> torch.Tensor:

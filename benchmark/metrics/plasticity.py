@@ -185,7 +185,9 @@ def probe_batch(learner: "Learner", draw: int, size: int = RANK_PROBE_SIZE, stre
 
 
 def plasticity_snapshot(learner: "Learner", probe: "Batch", dormancy_size: int = DORMANCY_PROBE_SIZE) -> dict[str, list[float]]:
-    """Metric name -> [S] values for the actor, Q1, Q2 and the pooled critic on one probe batch (§0).
+    """Metric name -> [S] values for the actor, Q1, Q2 and the pooled critic on one probe batch (§0),
+    or for whatever networks the learner names in `metric_networks` (DQN: its Q-network as `critic_`,
+    conv channels counted as neurons).
 
     Inputs are what each network reads (`learner.role_inputs`: states for a policy, (s, a) for the
     critics and for BCQ's perturbation actor; §0). `critic_` pools Q1 and Q2: dormancy over the

@@ -1,5 +1,8 @@
-"""ReDo and Reset on DQN's Nature CNN: a dead conv channel recycled exactly (redo.md §7 tests 2, 3, 5),
-the conv -> dense flatten, conv dormancy in the metrics, seeds independent, Reset of the Q-network."""
+"""ReDo, Reset and LayerNorm on DQN's Nature CNN: a dead conv channel recycled exactly (redo.md §7
+tests 2, 3, 5), the conv -> dense flatten, conv dormancy in the metrics, seeds independent, Reset of
+the Q-network, LayerNorm in the dense layers only, PI injecting the Q head."""
+from types import SimpleNamespace
+
 import pytest
 import torch
 
@@ -7,6 +10,8 @@ from plasticbench.baselines.batched_conv import xavier_bound
 from plasticbench.baselines.nature_cnn import ConvQNetwork
 from plasticbench.baselines.seed_rng import SeedRNG
 from plasticbench.benchmark.metrics.plasticity import dormant_masks, hidden_activations, neuron_scores
+from plasticbench.methods.layernorm import LayerNorm, LayerNormMLP
+from plasticbench.methods.pi import PlasticityInjection, injectable_modules
 from plasticbench.methods.redo import ReDo, recycle_dormant
 from plasticbench.methods.reset import Reset
 from tests.baselines.test_dqn import make, play
@@ -107,3 +112,47 @@ def test_reset_on_dqn_redraws_the_q_network_and_its_target():
     for p, q, t in zip(learner.networks["critic"].parameters(), fresh.parameters(), learner.networks["critic_target"].parameters()):
         assert torch.equal(p, q) and torch.equal(t, p)
     assert not learner.optimizers["critic"].state  # Adam restarts for the reset parameters
+
+
+def test_layernorm_on_dqn_normalizes_the_dense_layers_only_and_keeps_seeds_independent():
+    """Same draws as plain DQN (conv trunk, Xavier dense layers, exact Q head) plus a per-seed LayerNorm
+    before each dense hidden activation; seeds 0 and 3 hold exactly what they would alone."""
+    def train_task(learner, method, task, seeds):
+        learner.start_task(task)
+        play(learner, seeds, 30)
+
+    plain = make([0, 3])[0].networks["critic"]
+    normed = make([0, 3], LayerNorm())[0].networks["critic"]
+    assert isinstance(normed.mlp, LayerNormMLP) and len(normed.mlp.norms) == len(normed.mlp.layers) - 1
+    kept = dict(plain.named_parameters())
+    for name, p in normed.named_parameters():
+        assert "norms" in name or torch.equal(p, kept.pop(name)), name
+    assert not kept
+    assert_matches_single_seed_runs(lambda seeds: make(seeds, LayerNorm()), train_task, seeds=(0, 3), tasks=1)
+
+
+def test_pi_on_dqn_injects_the_q_head_with_the_output_unchanged_and_seeds_independent():
+    """At the task switch the Q head (and its target's) gets a fresh head minus its frozen copy: Q and
+    Q_target are unchanged at that instant, the model grows by two heads, only the new head and the
+    encoder (conv trunk and dense hidden layers) train on; seeds 0 and 3 hold exactly what they would alone."""
+    def train_task(learner, method, task, seeds):
+        learner.start_task(task)
+        method.on_task_start(learner, SimpleNamespace(index=task))
+        play(learner, seeds, 30)
+
+    learner, method = make([0, 3], PlasticityInjection())
+    train_task(learner, method, 0, [0, 3])
+    probe = learner.buffer.sample(8, learner.rng).obs
+    learner.start_task(1)  # copies the critic into its target
+    before = {role: learner.networks[role](probe) for role in ("critic", "critic_target")}
+    size = method.model_size(learner)
+    method.on_task_start(learner, SimpleNamespace(index=1))
+    for role, q in before.items():
+        torch.testing.assert_close(learner.networks[role](probe), q, rtol=0, atol=1e-6)
+    (mlp,) = injectable_modules(learner.networks["critic"])
+    head = mlp.layers[-1].weight.numel() // 2 + mlp.layers[-1].bias.numel() // 2
+    assert method.model_size(learner) == size + 2 * head and len(method.injected_at) == 1
+    trainable = {n for n, p in learner.networks["critic"].named_parameters() if p.requires_grad}
+    assert "mlp.injections.0.trainable.0.weight" in trainable and "convs.0.weight" in trainable
+    assert "mlp.layers.1.weight" not in trainable and "mlp.injections.0.frozen.0.weight" not in trainable
+    assert_matches_single_seed_runs(lambda seeds: make(seeds, PlasticityInjection()), train_task, seeds=(0, 3), tasks=2)
