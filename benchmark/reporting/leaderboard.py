@@ -26,7 +26,7 @@ from plasticbench.benchmark.reporting.published import halfcheetah_comparison
 from plasticbench.benchmark.reporting.record_loading import is_number, load_records, record_problem
 from plasticbench.benchmark.store import atomic_write
 from plasticbench.benchmark.reporting.scores import (BASELINE_METHOD, FAILURE_SCORE, MARGIN_FRACTION, MARGIN_SE, NOT_LEARNED,
-                                                     RANDOM_METHOD, RETURN_FAMILIES, Normalized, References,
+                                                     RANDOM_METHOD, RETURN_FAMILIES, Normalized, References, human_normalized,
                                                      normalize, normalize_returns, paper_ratio, references, task_reference)
 
 BRAX_LABEL = "current brax, not comparable digit for digit with published numbers (brax 0.0.13; docs/brax.md)"
@@ -414,13 +414,16 @@ def _groups(records: list[dict]) -> dict[tuple[str, str], dict[tuple[str, str, s
 
 def task_matrix(record: dict, refs: References) -> np.ndarray | None:
     """[N, N] mean over seeds of record["task_matrix"] (row k: after task k's end; column j: task j),
-    normalized as the record's scores are where its reference is learned, else raw returns."""
+    normalized as the record's scores are where its reference is learned (Atari: human-normalized), else raw returns."""
     matrix = record.get("task_matrix")
     if not isinstance(matrix, list) or not matrix:
         return None
     values = np.asarray(matrix, dtype=float)  # [N, N, S]
     ref = task_reference(record, refs) if record.get("family") in RETURN_FAMILIES else None
     values = values.mean(axis=2)
+    norm = record.get("normalization") or {}
+    if norm.get("kind") == "human":  # Atari: each game's HNS, from the constants the record carries
+        return human_normalized(values, norm["random_returns"], norm["human_returns"])
     return normalize_returns(values, ref) if ref is not None and ref.learned else values
 
 
