@@ -71,6 +71,11 @@ class EventLog:
             total = [[a + b for a, b in zip(row, add)] for row, add in zip(total, counts)]
         return total
 
+    def totals(self, kinds: tuple[str, ...]) -> dict[str, list[float]]:
+        """kind -> [S]: each seed's events so far, over all tasks; what live loggers plot beside the curves."""
+        zero = [[0] * self.num_seeds]
+        return {kind: [float(sum(col)) for col in zip(*self.counts.get(kind, zero))] for kind in kinds}
+
     def record(self, kinds: tuple[str, ...]) -> dict[str, Any]:
         """The record's `events` field (results/README.md)."""
         per_task = self.per_task()

@@ -49,11 +49,17 @@ class LearnerConfig:
     updates_per_step: float = 1.0  # update-to-data ratio: gradient steps per env step of each seed ([RN] 0.5, §2.3)
     envs_per_seed: int = 1  # training envs per seed ([RN] 128, §2.3); the run loop steps one per seed
     replay_dtype: str = "float32"  # observation storage in the replay: float32 (exact), bfloat16, float16
+    task_id_dims: int = 0
+    """Trailing observation components holding the task one-hot, which no network reads: Continual
+    World's `hide_task_id` (continual-baselines.md §2.5), where a multi-head network picks the task's
+    head instead. They are cut off where observations enter the learner (`trunk_obs`)."""
 
     def __post_init__(self) -> None:
         obs_dtype(self.replay_dtype)  # a bad name fails here, before any work, listing the allowed ones
         if not self.updates_per_step > 0:
             raise ValueError(f"learner updates_per_step={self.updates_per_step}; it must be > 0 (gradient steps per env step)")
+        if self.task_id_dims < 0:
+            raise ValueError(f"learner task_id_dims={self.task_id_dims}; it must be >= 0")
         if self.envs_per_seed != 1:
             raise ValueError(f"learner envs_per_seed={self.envs_per_seed} is not supported: the run loop steps one "
                              "environment per seed (envs/vector.py); allowed: 1")
@@ -133,11 +139,14 @@ class Learner:
 
     def __init__(self, config: LearnerConfig, obs_dim: int, act_dim: int, seeds: Sequence[int], method: Method,
                  num_tasks: int = 1, device: torch.device | str = "cpu", task_budgets: Sequence[int] | None = None,
-                 task_act_dims: Sequence[int] | None = None,
+                 task_act_dims: Sequence[int] | None = None, multitask: bool = False,
                  task_action_masks: Sequence[Sequence[bool]] | None = None) -> None:
         self.config, self.method = config, method
+        self.multitask = multitask  # every task trains at once; observations end in the task's one-hot (envs/multitask.py)
         self.seeds, self.num_seeds = list(seeds), len(seeds)
-        self.obs_dim, self.act_dim, self.num_tasks = obs_dim, act_dim, num_tasks
+        if not 0 <= config.task_id_dims < obs_dim:
+            raise ValueError(f"learner task_id_dims={config.task_id_dims} must lie in [0, obs_dim={obs_dim})")
+        self.obs_dim, self.act_dim, self.num_tasks = obs_dim - config.task_id_dims, act_dim, num_tasks
         if task_budgets is not None and len(task_budgets) != num_tasks:
             raise ValueError(f"task_budgets={list(task_budgets)} must give one budget per task ({num_tasks})")
         self.task_budgets = None if task_budgets is None else [int(b) for b in task_budgets]
@@ -330,8 +339,14 @@ class Learner:
         return self.task_index if self.num_heads > 1 else 0
 
     # ----- acting and learning ------------------------------------------------------------
+    def trunk_obs(self, obs: torch.Tensor) -> torch.Tensor:
+        """obs [..., obs] as the networks read it: without the hidden task one-hot (`task_id_dims`);
+        idempotent, so every entry point (acting, storing, evaluation) may apply it."""
+        return obs[..., : self.obs_dim]
+
     def act(self, obs: torch.Tensor, explore: bool) -> torch.Tensor:
         """obs [S, obs] -> actions [S, act] in [-1, 1] (a discrete learner: int64 [S]); the method may override."""
+        obs = self.trunk_obs(obs)
         with torch.no_grad():
             action = self.method.act(self, obs, explore)
             action = action if action is not None else self.policy_action(obs, explore, self.head)
@@ -365,7 +380,7 @@ class Learner:
     def observe(self, obs: torch.Tensor, action: torch.Tensor, reward: torch.Tensor, next_obs: torch.Tensor,
                 terminated: torch.Tensor, truncated: torch.Tensor) -> None:
         done = terminated if self.config.bootstrap_on_timeout else terminated | truncated
-        self.buffer.add(obs, action, reward, next_obs, done.to(torch.float32))
+        self.buffer.add(self.trunk_obs(obs), action, reward, self.trunk_obs(next_obs), done.to(torch.float32))
         self.env_steps += 1
         ended = terminated | truncated
         if ended.any():

@@ -88,7 +88,7 @@ class SAC(Learner):
         return action, log_prob
 
     def policy_action(self, obs: torch.Tensor, explore: bool, head: int) -> torch.Tensor:
-        out = self.networks["actor"](obs[:, None], head)
+        out = self.networks["actor"](self.trunk_obs(obs)[:, None], head)
         noise = self.rng.normal(1, self.act_dim) if explore else None
         return squashed_gaussian(out, noise, self.action_mask)[0][:, 0]
 

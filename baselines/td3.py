@@ -36,7 +36,7 @@ class TD3(Learner):
         return self.mask_action(torch.tanh(self.networks[role](obs, head)))
 
     def policy_action(self, obs: torch.Tensor, explore: bool, head: int) -> torch.Tensor:
-        action = self.deterministic("actor", obs[:, None], head)[:, 0]
+        action = self.deterministic("actor", self.trunk_obs(obs)[:, None], head)[:, 0]
         if explore:
             action = self.mask_action((action + self.config.exploration_noise * self.rng.normal(self.act_dim)).clamp(-1.0, 1.0))
         return action

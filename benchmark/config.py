@@ -21,6 +21,7 @@ from omegaconf import MISSING, OmegaConf
 
 from plasticbench.benchmark import registry
 from plasticbench.benchmark.live import parse_loggers
+from plasticbench.benchmark.success_evaluation import check_success_mode
 from plasticbench.benchmark.config_checks import check_device, check_numbers, check_scale, seed_list
 from plasticbench.envs.catalog import get_scenario, scenario_names
 from plasticbench.envs.offline import all_suite_names, checked_scenario
@@ -59,6 +60,7 @@ class RunSchema:
     device: str = "cpu"
     dataset: Any = None  # offline suites: a D4RL-layout file instead of the dataset folder's (envs/offline.py)
     logger: Any = "none"
+    success_mode: Any = None  # Continual World: "last" (default) | "any" (benchmark/success_evaluation.py)
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ class RunConfig:
     results_dir: str = "results"
     device: str = "cpu"
     loggers: tuple[str, ...] = ()  # live logging backends: where curves go while training, not what the run is
+    success_mode: str | None = None  # set exactly for suites whose envs report success (Continual World)
     scenario: Scenario = field(default=None, compare=False, repr=False)
 
     def budget(self, task: Task) -> int:
@@ -83,12 +86,13 @@ class RunConfig:
 
     def identity(self) -> dict:
         """The resolved configuration that names the run (results_dir, device and loggers excluded)."""
-        learner_config = dataclasses.asdict(self.learner_config)
-        if learner_config.get("replay_dtype") == "float32":
-            del learner_config["replay_dtype"]  # exact storage: the runs named before the option existed, unchanged
-        identity = {"harness_version": HARNESS_VERSION, "method": self.method, "method_config": dataclasses.asdict(self.method_config),
+        learner_config = _without_later_defaults(dataclasses.asdict(self.learner_config), LATER_LEARNER_OPTIONS)
+        method_config = _without_later_defaults(dataclasses.asdict(self.method_config), LATER_METHOD_OPTIONS)
+        identity = {"harness_version": HARNESS_VERSION, "method": self.method, "method_config": method_config,
                     "learner": self.learner, "learner_config": learner_config, "suite": self.suite,
                     "scale": dataclasses.asdict(self.scale), "seeds": list(self.seeds)}
+        if self.success_mode is not None:
+            identity["success_mode"] = self.success_mode  # only where it exists: other runs keep their names
         if self.scenario is not None and self.scenario.offline_data is not None:
             identity["dataset_sha256"] = self.scenario.offline_data.sha256  # the data, wherever the file lies
         return identity
@@ -97,6 +101,17 @@ class RunConfig:
     def run_id(self) -> str:
         blob = json.dumps(self.identity(), sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+LATER_LEARNER_OPTIONS: dict[str, Any] = {"replay_dtype": "float32", "task_id_dims": 0}
+LATER_METHOD_OPTIONS: dict[str, Any] = {"variant": "salina"}
+"""Options added after records existed, with the default that behaves as before they existed (exact
+replay storage; no hidden task one-hot; the [RN] variant of ft_l2, ewc and packnet): at that value they
+stay out of a run's identity, so the runs named before them keep their names."""
+
+
+def _without_later_defaults(values: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if not (k in later and v == later[k])}
 
 
 def _node(config_cls: type, name: str) -> Any:
@@ -179,7 +194,7 @@ def select_backend(overrides: Sequence[str]) -> list[str]:
     if backend is None or backend == "mujoco":
         return rest
     if backend != "brax":
-        raise ValueError(f"unknown backend {backend!r}; allowed: {', '.join(BACKENDS)}")
+        raise ValueError(f"unknown backend {backend!r}; allowed: mujoco, brax")  # metaworld suites have one backend
     suite = _value(rest, "suite") or "halfcheetah"
     target = suite if suite.endswith(BRAX_SUFFIX) else suite + BRAX_SUFFIX
     if target not in scenario_names():
@@ -223,6 +238,7 @@ def resolve(cfg: Any) -> RunConfig:
     scenario = checked_scenario(suite, dataset) if suite in all_suite_names() else get_scenario(suite)
     registry.check_compatible(method_cls, learner_name, scenario.setting, scenario.name, scenario.discrete_actions)
     check_backend_available(scenario.backend)
+    success_mode = check_success_mode(data["success_mode"], scenario.family)
     device = data["device"]
     check_device(device)
     check_scale(data["scale"])
@@ -234,7 +250,8 @@ def resolve(cfg: Any) -> RunConfig:
     return RunConfig(
         method=method_name, method_config=method_config, learner=learner_name, learner_config=learner_config,
         suite=scenario.name, scale=scale, seeds=seed_list(data["seeds"], scale.seeds),
-        results_dir=str(data["results_dir"]), device=device, loggers=parse_loggers(data["logger"]), scenario=scenario)
+        results_dir=str(data["results_dir"]), device=device, loggers=parse_loggers(data["logger"]), scenario=scenario,
+        success_mode=success_mode)
 
 
 def load_run_config(overrides: Sequence[str]) -> RunConfig:

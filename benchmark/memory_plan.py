@@ -47,16 +47,19 @@ def replay_capacity(config: RunConfig) -> int:
     Offline: a one-row placeholder, replaced by the dataset before the first update."""
     if config.scenario.offline_data is not None:
         return 1
+    if config.scenario.multitask:  # every task's rows, a multiple of T (benchmark/multitask_loop.py `task_rows`)
+        T = len(config.scenario.tasks)
+        return max(min(config.learner_config.buffer_size, T * config.budget(config.scenario.tasks[0])) // T, 1) * T
     return min(config.learner_config.buffer_size, max(config.budget(t) for t in config.scenario.tasks))
 
 
 def dataset_size(config: RunConfig) -> tuple[int, int]:
     """(rows, bytes) an offline run holds, once for all seeds: obs, action, reward, next_obs, done in
     float32 for each of the file's rows (an upper bound: timeout rows are dropped when loaded)."""
-    from plasticbench.envs.offline import read_d4rl
+    from plasticbench.envs.offline import read_dataset
 
     scenario = config.scenario
-    raw, _ = read_d4rl(scenario.offline_data.path, scenario.obs_dim, scenario.act_dim)
+    raw, _ = read_dataset(scenario.offline_data.path, scenario.obs_dim, scenario.act_dim)
     rows = int(raw["rewards"].shape[0])
     return rows, rows * (2 * scenario.obs_dim + scenario.act_dim + 2) * 4
 

@@ -13,6 +13,8 @@ normalized curve with that of a from-scratch single-task run of the same learner
 `scratch` record (methods/scratch.py: fresh networks, buffer, optimizers and temperature at every
 task), never SAC-N inside the continual run, whose critic carries over (continual-baselines.md §6).
 It is null without a scratch record or a learned reference.
+Continual World records (family `continual_world`) score by success rate with CW's own metrics
+(success_scoring.py), from the success curves the record carries.
 Atari suites keep their own score too: human-normalized (`human`, `human_score`) from the published
 random and human returns of each game; no `random` record, no forward transfer (no scratch reference).
 Offline suites keep their own score (scores.py: a family outside RETURN_FAMILIES keeps the record's
@@ -34,18 +36,20 @@ import numpy as np
 
 from plasticbench.benchmark.config import RunConfig
 from plasticbench.benchmark.metrics.continual import continual_summary, model_size
+from plasticbench.benchmark.metrics.continual_world import FAMILY as SUCCESS_FAMILY, SCRATCH_METHOD
+from plasticbench.benchmark.success_scoring import success_scored
 from plasticbench.benchmark.metrics.plasticity import FINAL_DORMANT_TAU
 from plasticbench.benchmark.reporting.record_loading import SCHEMA_VERSION
 from plasticbench.benchmark.reporting.scores import (FAILURE_SCORE, RANDOM_METHOD, REFERENCE_METHOD, Normalized, TaskReference,
                                                      d4rl_fraction, human_normalized, normalize, normalize_returns, references,
                                                      task_reference)
 from plasticbench.benchmark.store import find_records
+from plasticbench.benchmark.success_record import success_fields
 from plasticbench.envs.offline import dataset_record
 
 if TYPE_CHECKING:
     from plasticbench.benchmark.runner import RunState
 
-SCRATCH_METHOD = "scratch"  # the from-scratch single-task reference of forward transfer
 PACKAGES = ("plasticbench", "torch", "numpy", "gymnasium", "mujoco", "hydra-core", "rliable")
 
 
@@ -65,6 +69,9 @@ def returns_matrix(eval_returns: list[list[list[float] | None]], num_seeds: int)
 
 
 def task_bounds(config: RunConfig) -> list[tuple[int, int]]:
+    """(first, last) step of each task: in order, or all from 0 to the budget in a multitask run."""
+    if config.scenario.multitask:
+        return [(0, config.budget(task)) for task in config.scenario.tasks]
     bounds, start = [], 0
     for task in config.scenario.tasks:
         end = start + config.budget(task)
@@ -202,14 +209,28 @@ def _clean_events(events: dict[str, Any] | None) -> dict[str, Any] | None:
 def build_record(config: RunConfig, state: "RunState", one_policy_params: int, critic_params: int,
                  events: dict[str, Any] | None = None) -> dict[str, Any]:
     """The run's record (results/README.md); `events` is the learner's event log (None: the method
-    declares no structural events)."""
+    declares no structural events). A Continual World record then gets CW's own score and metrics
+    from its success curves (success_scoring.py), the reference being the suite's `scratch` records."""
+    record = _assemble(config, state, one_policy_params, critic_params, events)
+    if record["family"] == SUCCESS_FAMILY:
+        record.update(success_scored(record, find_records(config.results_dir, method=SCRATCH_METHOD, suite=config.suite,
+                                                          scale=config.scale.name)))
+    return record
+
+
+def _assemble(config: RunConfig, state: "RunState", one_policy_params: int, critic_params: int,
+              events: dict[str, Any] | None) -> dict[str, Any]:
     S, N = len(config.seeds), len(config.scenario.tasks)
     raw = returns_matrix(state.eval_returns, S)  # [S, E, N]
     final = raw[:, -1, :]
     diverged = {str(seed): step for seed, step in sorted(state.diverged.items())}
     failed = [str(seed) in diverged for seed in config.seeds]
-    data, offline = config.scenario.offline_data, {}
-    if data is not None:
+    data, offline, success = config.scenario.offline_data, {}, {}
+    if config.success_mode is not None:  # Continual World: success rates are the score (benchmark/success_record.py)
+        perf, scratch = returns_matrix(state.eval_success, S), None
+        norm, success = success_fields(state, perf, config.success_mode, failed)
+        normalization = success.pop("normalization")
+    elif data is not None:
         perf, norm, normalization = d4rl_score(raw, data.ref_min, data.ref_max, failed)
         offline, scratch = {"dataset": dataset_record(data, config.scenario.obs_dim, config.scenario.act_dim)}, None
     elif config.scenario.published_references:
@@ -220,6 +241,7 @@ def build_record(config: RunConfig, state: "RunState", one_policy_params: int, c
         learned = ref is not None and ref.learned
         perf = normalize_returns(raw, ref) if learned else raw
         scratch = _scratch_curves(config, ref) if learned and config.method != SCRATCH_METHOD else None
+    curves_success = {"success": success.pop("success_curve")} if success else {}
     bounds, steps = task_bounds(config), np.array(state.eval_steps)
     summaries = [continual_summary(perf[s], steps, bounds, *(scratch or (None, None, None))) for s in range(S)]
     return {
@@ -231,10 +253,11 @@ def build_record(config: RunConfig, state: "RunState", one_policy_params: int, c
         "scale": config.scale.name, "seeds": list(config.seeds),
         "tasks": [t.name for t in config.scenario.tasks],
         "task_bounds": bounds,
-        "curves": {"steps": state.eval_steps, "returns": state.eval_returns},
+        "curves": {"steps": state.eval_steps, "returns": state.eval_returns, **curves_success},
         "task_end_returns": [state.task_end_returns[i] for i in range(N)],
         "task_matrix": task_matrix(state, N),
         "final_returns": final.tolist(),
+        **success,  # success_mode, final_success [N][S] (success-rate suites only)
         "scores": [_clean(s) for s in norm.scores],
         "diverged": diverged,
         "normalization": normalization,

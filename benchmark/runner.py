@@ -30,6 +30,7 @@ from plasticbench.benchmark.offline_loop import DatasetUpdates, attach_dataset
 from plasticbench.benchmark.record import build_record, task_bounds
 from plasticbench.benchmark.rollouts import Rollouts
 from plasticbench.benchmark.store import RunStore
+from plasticbench.benchmark.success_evaluation import evaluate_success_tasks
 from plasticbench.envs.atari import legal_action_masks
 from plasticbench.envs.backends import evaluate_on_backend, make_vector_env
 from plasticbench.envs.task import Task
@@ -47,6 +48,7 @@ class RunState:
     step_in_task: int = 0
     eval_steps: list[int] = field(default_factory=list)  # global env step of each evaluation
     eval_returns: list[list[list[float] | None]] = field(default_factory=list)  # [E][N] -> [S] or None (unseen)
+    eval_success: list[list[list[float] | None]] = field(default_factory=list)  # as eval_returns; success-mode suites only
     task_end_returns: dict[int, list[float]] = field(default_factory=dict)  # task -> [S] at the end of its training
     task_matrix: dict[int, list[list[float]]] = field(default_factory=dict)  # task k -> [N][S] on every task after k's end
     plasticity: list[dict[str, list[float]]] = field(default_factory=list)  # [E]: metric -> [S] (metrics-plasticity.md)
@@ -72,7 +74,7 @@ def build(config: RunConfig) -> tuple[Learner, Method]:
     learner_config = dataclasses.replace(config.learner_config, buffer_size=replay_capacity(config))
     legal = {"task_action_masks": legal_action_masks(scenario)} if learner_cls.discrete else {}
     learner = learner_cls(learner_config, scenario.obs_dim, scenario.act_dim, config.seeds, method,
-                          num_tasks=len(scenario.tasks), device=config.device,
+                          num_tasks=len(scenario.tasks), device=config.device, multitask=scenario.multitask,
                           task_budgets=[config.budget(t) for t in scenario.tasks],
                           task_act_dims=[t.act_dim or scenario.act_dim for t in scenario.tasks], **legal)
     learner.event_snapshots = True
@@ -106,16 +108,24 @@ class EnvSteps:
 
     def step(self) -> tuple[torch.Tensor, torch.Tensor, StepResult]:
         """(observation acted on, action, result) of one step of the S environments."""
-        learner, obs = self.learner, self.obs
+        learner = self.learner
         warming_up = learner.buffer.size < self.learning_starts
+        collected = self.collect()
+        if not warming_up:
+            for _ in range(updates_due(self.index, learner.config.updates_per_step)):
+                learner.update()
+        self.index += 1
+        return collected
+
+    def collect(self) -> tuple[torch.Tensor, torch.Tensor, StepResult]:
+        """Act, step the S environments and store the transitions, without learning (a multitask step
+        collects on every task before it learns, benchmark/multitask_loop.py)."""
+        learner, obs = self.learner, self.obs
         uniform = self.random_warmup and learner.buffer.size < self.random_steps
         action = learner.random_action() if uniform else learner.act(obs, explore=True)
         result = self.env.step(action)
         learner.observe(obs, action, result.reward, result.next_obs, result.terminated, result.truncated)
-        if not warming_up:
-            for _ in range(updates_due(self.index, learner.config.updates_per_step)):
-                learner.update()
-        self.obs, self.index = result.obs, self.index + 1
+        self.obs = result.obs
         return obs, action, result
 
     def state_dict(self) -> dict:
@@ -156,7 +166,8 @@ class Run:
         if self.store.has_record():
             return self.store.load_record()
         self._resume()
-        tasks = self.config.scenario.tasks
+        scenario = self.config.scenario
+        tasks = scenario.tasks[:1] if scenario.multitask else scenario.tasks  # multitask: one phase, every task at once
         for task in tasks:
             self._reserved(task)
         bounds = task_bounds(self.config)
@@ -182,9 +193,7 @@ class Run:
             learner.start_task(task.index)
             self.method.on_task_start(learner, task)
         resume = state.env if state.step_in_task > 0 else None
-        source = (DatasetUpdates(learner) if learner.offline
-                  else EnvSteps(learner, task, scale.episode_length, scale.learning_starts, resume,
-                                random_steps=scale.random_steps, first_step=state.step_in_task))
+        source = self._source(task, resume)
         started = time.perf_counter()
         while state.step_in_task < budget:
             source.step()
@@ -204,12 +213,27 @@ class Run:
         self._account_rollouts(task, reserved)
         self._evaluate(task, every_task=True)
         state.max_model_size = max(state.max_model_size, self.method.model_size(learner))
-        state.task_end_returns[task.index] = state.eval_returns[-1][task.index]
-        state.task_matrix[task.index] = state.eval_returns[-1]
+        for ended in self.config.scenario.tasks if self.config.scenario.multitask else (task,):
+            state.task_end_returns[ended.index] = state.eval_returns[-1][ended.index]
+            state.task_matrix[ended.index] = state.eval_returns[-1]
         state.wall_time_s += time.perf_counter() - started
         state.task, state.step_in_task = state.task + 1, 0
         self._checkpoint(None)
         source.close()
+
+    def _source(self, task: Task, resume: dict | None) -> Any:
+        """What one step of the loop does: a gradient step on the dataset (offline), a step of every task's
+        environments (multitask, benchmark/multitask_loop.py) or of the task's."""
+        learner, scale, scenario = self.learner, self.config.scale, self.config.scenario
+        if learner.offline:
+            return DatasetUpdates(learner)
+        if scenario.multitask:
+            from plasticbench.benchmark.multitask_loop import MultitaskSteps  # it builds on EnvSteps
+
+            return MultitaskSteps(learner, scenario.tasks, scale.episode_length, scale.learning_starts, resume,
+                                  random_steps=scale.random_steps, first_step=self.state.step_in_task)
+        return EnvSteps(learner, task, scale.episode_length, scale.learning_starts, resume,
+                        random_steps=scale.random_steps, first_step=self.state.step_in_task)
 
     def _reserved(self, task: Task) -> int:
         """Steps of `task`'s budget the method keeps for charged rollouts; checked for every task before any work."""
@@ -233,17 +257,29 @@ class Run:
     def _evaluate(self, task: Task, every_task: bool = False) -> None:
         """Evaluate the tasks seen so far (at a task's end: every task of the scenario) and probe."""
         task_start = task_bounds(self.config)[task.index][0]
-        upto = len(self.config.scenario.tasks) - 1 if every_task else task.index
+        multitask = self.config.scenario.multitask
+        upto = len(self.config.scenario.tasks) - 1 if every_task or multitask else task.index
         self.state.eval_steps.append(task_start + self.state.step_in_task)
         self.state.diverged = self.learner.diverged()  # the one host read of the divergence flags
-        self.state.eval_returns.append(evaluate_tasks(self.config, self.learner, self.method, upto))
-        self.method.on_evaluation(self.learner, task.index, self.state.eval_returns[-1][task.index])
+        if self.config.success_mode is None:
+            self.state.eval_returns.append(evaluate_tasks(self.config, self.learner, self.method, upto))
+        else:  # Continual World: returns and success rates from the same episodes (benchmark/success_evaluation.py)
+            returns, success = evaluate_success_tasks(self.config, self.learner, self.method, upto,
+                                                      len(self.state.eval_steps) - 1, EVAL_SEED_OFFSET)
+            self.state.eval_returns.append(returns)
+            self.state.eval_success.append(success)
+        returns = self.state.eval_returns[-1]
+        # multitask: the method hears each seed's mean over the tasks (DAPD's freeze compares it with R_th)
+        seen = [sum(r) / len(r) for r in zip(*returns)] if multitask else returns[task.index]
+        self.method.on_evaluation(self.learner, task.index, seen)
         # Probe: a uniform sample of the current buffer from its own stream keyed by the evaluation's
         # index, so logging never moves the learner's RNG and a resumed run probes the same batch.
         probe = probe_batch(self.learner, draw=len(self.state.eval_steps) - 1)
         self.state.plasticity.append(plasticity_snapshot(self.learner, probe))
         if self.live:
-            self.live.on_evaluation(self.state.eval_steps[-1], self.state.eval_returns[-1], self.state.plasticity[-1], task)
+            events = self.learner.events.totals(self.method.event_kinds) if self.method.event_kinds else None
+            self.live.on_evaluation(self.state.eval_steps[-1], self.state.eval_returns[-1], self.state.plasticity[-1],
+                                    task, events)
 
     def _checkpoint(self, env_state: dict | None) -> None:
         self.state.env = env_state

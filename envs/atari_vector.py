@@ -51,16 +51,22 @@ class AtariGame:
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool]:
         """(next stack, reward for the learner, terminated, truncated), SeedEnv's shape. In training a lost
         life is `terminated` with `game_over` False; the caller then calls `restart_life`."""
+        action = int(action)
         if not 0 <= action < self.legal_mask.size or not self.legal_mask[action]:
             legal = np.flatnonzero(self.legal_mask).tolist()
             raise ValueError(f"action {action} is not legal in {self.env.game!r}; legal: {legal}")
-        next_obs, reward, self.game_over, truncated, _ = self.env.step(int(action))
+        next_obs, reward, self.game_over, truncated, _ = self.env.step(action)
         self.obs, self.episode_return, self.episode_steps = next_obs, self.episode_return + reward, self.episode_steps + 1
         truncated = truncated or (self.cap is not None and self.episode_steps >= self.cap)
         lives, life_lost = self.env.ale.lives(), False
         if self.training:
             life_lost, self.lives, reward = lives < self.lives, lives, float(np.sign(reward))
         return next_obs, reward, self.game_over or life_lost, truncated
+
+    def episode_over(self, terminated: bool, truncated: bool) -> bool:
+        """A finished game is over; a lost life (training) only restarts the stack, unless the FIRE press
+        that follows it ends the game (the vector env's reset rule, envs/vector.py `run_command`)."""
+        return self.game_over or truncated or (terminated and self.restart_life())
 
     def restart_life(self) -> bool:
         """After a lost life in training: a fresh stack (FIRE pressed where needed); True if that ended the game."""
@@ -127,11 +133,6 @@ class AtariVectorEnv(SeedVectorEnv):
             raise ValueError(f"actions must have shape {(self.num_seeds,)} (one action index per seed), got {tuple(actions.shape)}")
         return actions.detach().to("cpu", torch.int64).numpy()
 
-    def _episode_over(self, game: AtariGame, terminated: bool, truncated: bool) -> bool:
-        """A finished game is over; a lost life (training) only restarts the stack, unless the FIRE press
-        that follows it ends the game."""
-        return game.game_over or truncated or (terminated and game.restart_life())
-
 
 def make_evaluation_game(task: Task, seed: int, max_episode_steps: int | None, seed_offset: int) -> AtariGame:
     """One seed's game for evaluation: whole games, raw rewards (envs/evaluation.py's `make_env`)."""
@@ -143,4 +144,4 @@ def play_atari_episodes(policy: Callable[[torch.Tensor], torch.Tensor], task: Ta
                         device: torch.device | str = "cpu") -> tuple[torch.Tensor, list[int]]:
     """([S] mean raw return of `episodes` whole games per seed, [S] agent steps each seed took); `policy`
     maps uint8 [S, 4, 84, 84] to int64 [S]. envs/evaluation.py's protocol: a seed that is done waits."""
-    return play_episodes(policy, task, seeds, episodes, max_episode_steps, seed_offset, device, make_evaluation_game)
+    return play_episodes(policy, task, seeds, episodes, max_episode_steps, seed_offset, device, make_env=make_evaluation_game)

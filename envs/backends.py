@@ -1,8 +1,9 @@
 """The simulator backends: which vector env and which evaluator step a task, by `Task.backend`.
 
 The run loop asks here, never a backend by name, so `backend=brax|mujoco` changes nothing else.
-The brax modules import JAX, so they load only when a brax task is stepped; the Atari ones (`ale`)
-need the `atari` extra and load only when an Atari task is stepped.
+The brax modules import JAX, so they load only when a brax task is stepped. Meta-World tasks
+(envs/continual_world.py) are MuJoCo envs with a gymnasium interface, stepped by the MuJoCo path. The Atari ones
+(`ale`) need the `atari` extra and load only when an Atari task is stepped.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from typing import Any
 import torch
 
 from plasticbench.envs.evaluation import evaluate_policy
+from plasticbench.envs.process_vector import ProcessSeedVectorEnv, parallel_envs_useful
 from plasticbench.envs.task import Task
 from plasticbench.envs.vector import SeedVectorEnv
 
-BACKENDS: tuple[str, ...] = ("mujoco", "brax", "ale")
+BACKENDS: tuple[str, ...] = ("mujoco", "brax", "metaworld", "ale")
 
 
 def backend_available(backend: str) -> bool:
@@ -36,6 +38,10 @@ def check_backend_available(backend: str) -> None:
         from plasticbench.envs.brax_physics import require_brax
 
         require_brax()
+    if backend == "metaworld":
+        from plasticbench.envs.continual_world import require_metaworld
+
+        require_metaworld()
     if backend == "ale":
         from plasticbench.envs.atari_preprocessing import require_ale
 
@@ -55,6 +61,8 @@ def make_vector_env(task: Task, seeds: Sequence[int], max_episode_steps: int | N
         from plasticbench.envs.brax import BraxVectorEnv
 
         return BraxVectorEnv(task, seeds, max_episode_steps, device, seed_offset)
+    if task.backend == "metaworld" and parallel_envs_useful(len(seeds)):  # bit-identical, seeds in parallel
+        return ProcessSeedVectorEnv(task, seeds, max_episode_steps, device, seed_offset)
     if task.backend == "ale":
         from plasticbench.envs.atari_vector import AtariVectorEnv
 

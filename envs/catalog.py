@@ -10,10 +10,12 @@ import functools
 from collections.abc import Callable, Sequence
 
 from plasticbench.envs.atari import ATARI_BUILDERS, GAME_SETS, GRID_GAMES
+from plasticbench.envs.continual_world_scenarios import CW_BUILDERS
 from plasticbench.envs.halfcheetah_scenarios import TASKS as HALFCHEETAH_SCENARIOS
 from plasticbench.envs.halfcheetah_scenarios import halfcheetah_scenario
 from plasticbench.envs.mujoco import SINGLE_TASK_ENV_IDS, single_task_scenario
 from plasticbench.envs.locomotion_scenarios import LOCOMOTION_BUILDERS
+from plasticbench.envs.multitask import halfcheetah_mt
 from plasticbench.envs.ne_cycle import ne_cycle
 from plasticbench.envs.offline import available_suites, offline_scenario
 from plasticbench.envs.task import Scenario
@@ -22,7 +24,9 @@ _BUILDERS: dict[str, Callable[[], Scenario]] = {
     **{name: functools.partial(single_task_scenario, name) for name in SINGLE_TASK_ENV_IDS},
     **{f"halfcheetah_{kind}": functools.partial(halfcheetah_scenario, kind) for kind in HALFCHEETAH_SCENARIOS},
     "ne_cycle": ne_cycle,  # NE §5.2 continual-adaptation cycle
+    "halfcheetah_mt": halfcheetah_mt,  # the HalfCheetah variants trained at once (envs/multitask.py)
     **LOCOMOTION_BUILDERS,  # scenarios.md §1.5 on brax (`<name>_brax`), Ant and Humanoid on MuJoCo
+    **CW_BUILDERS,  # scenarios.md §2: cw10, cw20, cw3_t1..cw3_t8 on metaworld (envs/continual_world_scenarios.py)
     **ATARI_BUILDERS,  # scenarios.md §5: `atari_<game>` for the 57 games, `atari_continual` (envs/atari.py)
 }
 

@@ -20,14 +20,18 @@ Policy = Callable[[torch.Tensor], torch.Tensor]
 
 @torch.no_grad()
 def play_episodes(policy: Policy, task: Task, seeds: Sequence[int], episodes: int, max_episode_steps: int | None,
-                  seed_offset: int, device: torch.device | str = "cpu", make_env: Callable = SeedEnv) -> tuple[torch.Tensor, list[int]]:
+                  seed_offset: int, device: torch.device | str = "cpu",
+                  observer: Callable[[int, SeedEnv, bool], None] | None = None,
+                  make_env: Callable = SeedEnv) -> tuple[torch.Tensor, list[int]]:
     """([S] mean episodic return over `episodes` full episodes per seed, [S] env steps each seed took).
 
     `policy` maps [S, obs] float32 to [S, act] in [-1, 1]; rows of seeds that already finished
     are fed their last observation and their actions ignored. Fresh envs seeded from
-    (seeds[s], seed_offset) keep evaluation independent of the training envs' streams. `make_env`
-    (task, seed, max_episode_steps, seed_offset) builds one seed's env with SeedEnv's interface (the
-    Atari games: uint8 frames in, action indices out, kept in their own dtypes).
+    (seeds[s], seed_offset) keep evaluation independent of the training envs' streams.
+    `observer(s, env, episode_ended)` sees every step of seed s before an ended episode's env is
+    reset (the success rates of benchmark/success_evaluation.py read the step's flag there).
+    `make_env(task, seed, max_episode_steps, seed_offset)` builds one seed's env with SeedEnv's interface
+    (the Atari games: uint8 frames in, action indices out, kept in their own dtypes).
     """
     if episodes < 1:
         raise ValueError(f"episodes must be >= 1, got {episodes}")
@@ -46,6 +50,8 @@ def play_episodes(policy: Policy, task: Task, seeds: Sequence[int], episodes: in
                     continue
                 _, _, terminated, truncated = env.step(actions[s])
                 steps[s] += 1
+                if observer is not None:
+                    observer(s, env, terminated or truncated)
                 if terminated or truncated:
                     returns[s].append(env.episode_return)
                     if len(returns[s]) < episodes:

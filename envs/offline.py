@@ -1,8 +1,9 @@
-"""Offline suites: datasets in the D4RL HDF5 layout, read from local paths only.
+"""Offline suites: datasets in the D4RL HDF5 layout or Minari's, read from local paths only.
 
-Nothing is downloaded (the D4RL host is unreachable here, scenarios.md §4.1): a file is found at
-`$PLASTICBENCH_DATASETS/<env>_<kind>.hdf5` (default folder `datasets/`), or named with `dataset=PATH`.
-Each file present is a suite `<env>_<kind>`. A file is checked in full before any training starts
+Nothing is downloaded (the D4RL host is unreachable here, scenarios.md §4.1): a dataset is found at
+`$PLASTICBENCH_DATASETS/<env>_<kind>.hdf5` (D4RL layout) or `$PLASTICBENCH_DATASETS/<env>_<kind>/`
+(a Minari dataset folder, envs/minari_data.py), default folder `datasets/`, or named with
+`dataset=PATH` (either kind). Each dataset present is a suite `<env>_<kind>`. A file is checked in full before any training starts
 (keys, shapes, finite values, sizes against the environment); a bad one is refused naming the key
 and the file. Transitions are built as D4RL's `qlearning_dataset` builds them: next observation from
 the following row, timeout rows dropped, done = terminal (scenarios.md §4.1).
@@ -20,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from plasticbench.envs.dataset_errors import DatasetError, check as _check
+from plasticbench.envs.minari_data import minari_folder, read_minari, stamp
 from plasticbench.envs.mujoco import SINGLE_TASK_ENV_IDS, make_gymnasium_env
 from plasticbench.envs.task import OfflineData, Scenario, Task
 
@@ -42,10 +45,6 @@ OFFLINE_BUDGETS: dict[str, int] = {"smoke": 200, "short": 20_000, "paper": 1_000
 short are harness scales (seconds in CI; minutes for a 3-seed BCQ on a laptop CPU)."""
 
 
-class DatasetError(ValueError):
-    """A dataset file that cannot be trained on; the message names the file and the key."""
-
-
 def dataset_dir() -> Path:
     return Path(os.environ.get(DATASET_DIR_VARIABLE) or DEFAULT_DATASET_DIR)
 
@@ -55,18 +54,21 @@ def suite_name(env: str, kind: str) -> str:
 
 
 def dataset_path(env: str, kind: str) -> Path:
-    return dataset_dir() / f"{suite_name(env, kind)}.hdf5"
+    """The D4RL file of the suite, else its Minari folder where only that exists (the file wins when both do)."""
+    file = dataset_dir() / f"{suite_name(env, kind)}.hdf5"
+    folder = dataset_dir() / suite_name(env, kind)
+    return folder if not file.is_file() and minari_folder(folder) is not None else file
 
 
 def available_suites() -> dict[str, tuple[str, str]]:
-    """suite name -> (env, kind) for every dataset file present in `dataset_dir()`."""
-    pattern = re.compile(rf"^({'|'.join(D4RL_REFERENCE)})_({'|'.join(map(re.escape, KINDS))})\.hdf5$")
+    """suite name -> (env, kind) for every dataset present in `dataset_dir()`: a D4RL file or a Minari folder."""
+    pattern = re.compile(rf"^({'|'.join(D4RL_REFERENCE)})_({'|'.join(map(re.escape, KINDS))})(\.hdf5)?$")
     folder = dataset_dir()
     found = {}
-    for path in sorted(folder.glob("*.hdf5")) if folder.is_dir() else []:
+    for path in sorted(folder.iterdir()) if folder.is_dir() else []:
         match = pattern.match(path.name)
-        if match:
-            found[suite_name(*match.groups())] = match.groups()
+        if match and (path.is_file() if match.group(3) else minari_folder(path) is not None):
+            found[suite_name(*match.groups()[:2])] = match.groups()[:2]
     return found
 
 
@@ -87,11 +89,6 @@ def content_hash(arrays: dict[str, np.ndarray]) -> str:
     return digest.hexdigest()
 
 
-def _check(condition: bool, path: Path, key: str, problem: str) -> None:
-    if not condition:
-        raise DatasetError(f"dataset {str(path)!r}: key {key!r} {problem}")
-
-
 def _validate(raw: dict[str, np.ndarray], path: Path, obs_dim: int, act_dim: int) -> None:
     n = raw["rewards"].shape[0]
     expected = {"observations": (n, obs_dim), "actions": (n, act_dim), "rewards": (n,), "terminals": (n,), "timeouts": (n,)}
@@ -106,8 +103,10 @@ def _validate(raw: dict[str, np.ndarray], path: Path, obs_dim: int, act_dim: int
 
 @functools.lru_cache(maxsize=4)
 def _read(path: str, mtime_ns: int, size: int) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """(arrays, metadata) of a file; cached on its path, modification time and size."""
+    """(arrays, metadata) of a D4RL file or a Minari folder; cached on its path, modification time and size."""
     h5py, where = _h5py(), Path(path)
+    if where.is_dir():
+        return read_minari(where)
     try:
         with h5py.File(where, "r") as f:
             missing = [k for k in REQUIRED_KEYS if k not in f]
@@ -141,16 +140,30 @@ def write_d4rl(path: str | Path, arrays: dict[str, np.ndarray], metadata: dict[s
     return digest
 
 
-def read_d4rl(path: str | Path, obs_dim: int, act_dim: int) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """The raw D4RL arrays and metadata of `path`, refused with a DatasetError naming the key if unusable."""
-    path = Path(path)
+def _cached(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """`_read` of a D4RL file or of a Minari dataset's `data/` folder (`minari_data.minari_folder`)."""
+    folder = minari_folder(path)
+    if folder is not None:
+        return _read(str(folder.resolve()), *stamp(folder))
     if not path.is_file():
-        raise DatasetError(f"dataset {str(path)!r} does not exist; build one with `plasticbench dataset collect` "
-                           f"or set {DATASET_DIR_VARIABLE}")
-    stat = path.stat()
-    raw, metadata = _read(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+        raise DatasetError(f"dataset {str(path)!r} does not exist (neither a D4RL .hdf5 file nor a Minari dataset folder "
+                           f"holding data/main_data.hdf5); build one with `plasticbench dataset collect` or set {DATASET_DIR_VARIABLE}")
+    return _read(str(path.resolve()), path.stat().st_mtime_ns, path.stat().st_size)
+
+
+def read_dataset(path: str | Path, obs_dim: int, act_dim: int,
+                 env: str | None = None) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """The D4RL arrays and metadata of a D4RL file or Minari folder at `path`, refused with a DatasetError
+    naming the key if unusable; with `env`, a Minari dataset recorded on another environment is refused too."""
+    path = Path(path)
+    raw, metadata = _cached(path)
+    recorded = metadata.get("env_id")
+    if env is not None and recorded is not None:
+        _check(recorded.split("-v")[0].lower() == SINGLE_TASK_ENV_IDS[env].split("-v")[0].lower(), path, "env_spec.id",
+               f"is {recorded!r}, not an environment of the {env!r} suite ({SINGLE_TASK_ENV_IDS[env]})")
     _validate(raw, path, obs_dim, act_dim)
     return raw, metadata
+
 
 
 def qlearning_dataset(raw: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -183,15 +196,15 @@ def qlearning_dataset(raw: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 def load_transitions(data: OfflineData, obs_dim: int, act_dim: int) -> dict[str, np.ndarray]:
     """Checked transitions of an offline scenario's dataset."""
-    raw, _ = read_d4rl(data.path, obs_dim, act_dim)
+    raw, _ = read_dataset(data.path, obs_dim, act_dim)
     return qlearning_dataset(raw)
 
 
 def dataset_record(data: OfflineData, obs_dim: int, act_dim: int) -> dict[str, Any]:
     """What a record says about its dataset: source, path, content hash and the collection metadata."""
-    raw, metadata = read_d4rl(data.path, obs_dim, act_dim)
-    return {"source": data.source, "path": str(data.path), "sha256": metadata.get("content_sha256") or content_hash(raw),
-            "rows": int(raw["rewards"].shape[0]), "policy_return": metadata.get("policy_return"), "metadata": metadata}
+    raw, metadata = read_dataset(data.path, obs_dim, act_dim)
+    return {"source": data.source, "format": metadata.get("format", "d4rl"), "path": str(data.path),
+            "sha256": metadata.get("content_sha256") or content_hash(raw), "rows": int(raw["rewards"].shape[0]), "policy_return": metadata.get("policy_return"), "metadata": metadata}
 
 
 def all_suite_names() -> list[str]:
@@ -211,7 +224,7 @@ def checked_scenario(name: str, path: str | Path | None) -> Scenario:
     """The offline scenario `name` on `path` (default: the dataset folder's file), with its file checked
     in full and its content hash recorded: a bad file fails here, before any work."""
     scenario = offline_scenario(*parse_suite_name(name), path)
-    raw, metadata = read_d4rl(scenario.offline_data.path, scenario.obs_dim, scenario.act_dim)
+    raw, metadata = read_dataset(scenario.offline_data.path, scenario.obs_dim, scenario.act_dim, parse_suite_name(name)[0])
     data = dataclasses.replace(scenario.offline_data, sha256=metadata.get("content_sha256") or content_hash(raw))
     return dataclasses.replace(scenario, offline_data=data)
 
@@ -227,11 +240,10 @@ def offline_scenario(env: str, kind: str, path: str | Path | None = None) -> Sce
         raise ValueError(f"unknown dataset kind {kind!r}; allowed: {', '.join(KINDS)}")
     path = Path(path) if path is not None else dataset_path(env, kind)
     source = "published"
-    if path.is_file():
-        try:
-            source = _read(str(path.resolve()), path.stat().st_mtime_ns, path.stat().st_size)[1].get("source", "published")
-        except DatasetError:
-            source = "published"  # refused with the full message when the run resolves
+    try:
+        source = _cached(path)[1].get("source", "published")
+    except DatasetError:
+        source = "published"  # refused with the full message when the run resolves
     env_id = SINGLE_TASK_ENV_IDS[env]
     task = Task(name=env_id, index=0, make=functools.partial(make_gymnasium_env, env_id), budgets=dict(OFFLINE_BUDGETS))
     return Scenario(name=suite_name(env, kind), family="d4rl", setting="offline", backend="mujoco", tasks=(task,),

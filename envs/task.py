@@ -66,6 +66,11 @@ class OfflineData:
     sha256: str = ""  # content hash, filled once the file has been checked (part of the run's identity)
 
 
+SETTINGS: tuple[str, ...] = ("online", "continual", "offline", "multitask")
+"""multitask: every task trains at once, in one network, each task's observation carrying its one-hot
+id (envs/multitask.py, benchmark/multitask_loop.py); evaluated per task."""
+
+
 @dataclass(frozen=True)
 class Scenario:
     """An ordered list of tasks sharing one observation and action space.
@@ -90,8 +95,8 @@ class Scenario:
     discrete_actions: bool = False  # integer actions (Atari): only a discrete learner (`Learner.discrete`) runs it
 
     def __post_init__(self) -> None:
-        if self.setting not in ("online", "continual", "offline"):
-            raise ValueError(f"setting must be 'online', 'continual' or 'offline', got {self.setting!r}")
+        if self.setting not in SETTINGS:
+            raise ValueError(f"setting must be one of {', '.join(map(repr, SETTINGS))}, got {self.setting!r}")
         if (self.setting == "offline") != (self.offline_data is not None):
             raise ValueError(f"scenario {self.name!r}: an offline scenario needs offline_data, and only it")
         if not self.tasks:
@@ -99,6 +104,11 @@ class Scenario:
         indices = [task.index for task in self.tasks]
         if indices != list(range(len(self.tasks))):
             raise ValueError(f"task indices of {self.name!r} must be 0..{len(self.tasks) - 1}, got {indices}")
+
+    @property
+    def multitask(self) -> bool:
+        """All tasks train at once (the run loop steps every task's environments in turn) rather than in order."""
+        return self.setting == "multitask"
 
     @functools.cached_property
     def _spaces(self) -> tuple[tuple[int, ...], int]:

@@ -91,6 +91,11 @@ class SeedEnv:
         self.episode_return += float(reward)
         return self.obs, float(reward), bool(terminated), bool(truncated)
 
+    def episode_over(self, terminated: bool, truncated: bool) -> bool:
+        """Whether the episode ended, so the vector env reports and resets it (an Atari game decides
+        otherwise at a lost life in training, envs/atari_vector.py)."""
+        return terminated or truncated
+
     def state_dict(self) -> dict[str, Any]:
         """Plain tensors, ints, floats and dicts only, so `torch.load(weights_only=True)` reads it."""
         unwrapped = self.env.unwrapped
@@ -107,6 +112,7 @@ class SeedEnv:
             "np_random": unwrapped.np_random.bit_generator.state,
             "obs": None if self.obs is None else torch.from_numpy(self.obs.copy()),
             "episode_return": self.episode_return,
+            "extra": self.env.extra_state() if hasattr(self.env, "extra_state") else None,  # Meta-World's Python state
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -127,6 +133,8 @@ class SeedEnv:
         self._seeded = state["seeded"]
         self.obs = state["obs"].numpy().copy()
         self.episode_return = float(state["episode_return"])
+        if state.get("extra") is not None:
+            self.env.load_extra_state(state["extra"])
 
     def close(self) -> None:
         self.env.close()
@@ -171,14 +179,20 @@ class SeedVectorEnv:
 
     def reset(self) -> torch.Tensor:
         """[S, obs] float32 first observations (the first reset of each env uses its seed)."""
-        return self._tensor([env.reset() for env in self._envs])
+        return self._tensor(self._rows("reset", [None] * self.num_seeds))
 
     @property
     def obs(self) -> torch.Tensor:
         """[S, obs] float32 observations to act on now (what a resumed run acts on after load)."""
-        if any(env.obs is None for env in self._envs):
+        rows = self._rows("obs", [None] * self.num_seeds)
+        if any(row is None for row in rows):
             raise RuntimeError("call reset() before reading obs")
-        return self._tensor([env.obs for env in self._envs])
+        return self._tensor(rows)
+
+    def _rows(self, command: str, args: Sequence[Any]) -> list[Any]:
+        """`command` run on every seed's env with its own argument, one after another here
+        (envs/process_vector.py runs them in worker processes instead)."""
+        return [run_command(env, command, arg) for env, arg in zip(self._envs, args)]
 
     def _host_actions(self, actions: torch.Tensor) -> np.ndarray:
         """[S, act] float64 on the host, after checking the shape (subclasses with other actions override)."""
@@ -186,47 +200,49 @@ class SeedVectorEnv:
             raise ValueError(f"actions must have shape {(self.num_seeds, self.act_dim)}, got {tuple(actions.shape)}")
         return actions.detach().to("cpu", torch.float64).numpy()
 
-    def _episode_over(self, env: Any, terminated: bool, truncated: bool) -> bool:
-        """Whether env's episode ended, so it is reported and reset (Atari: not at a lost life in training)."""
-        return terminated or truncated
-
     def step(self, actions: torch.Tensor) -> StepResult:
         """Step every env with its row of `actions` ([S, act] in [-1, 1]); auto-reset ended episodes."""
-        acts = self._host_actions(actions)
-        next_obs, rewards, terms, truncs, obs, finished = [], [], [], [], [], []
-        for s, env in enumerate(self._envs):
-            if env.obs is None:
-                raise RuntimeError("call reset() before step()")
-            o, r, term, trunc = env.step(acts[s])
-            next_obs.append(o)
-            rewards.append(r)
-            terms.append(term)
-            truncs.append(trunc)
-            if self._episode_over(env, term, trunc):
-                finished.append((s, env.episode_return))
-                env.reset()
-            obs.append(env.obs)
+        rows = self._rows("step", list(self._host_actions(actions)))
+        next_obs, rewards, terms, truncs, obs, returns = zip(*rows)
         return StepResult(
             next_obs=self._tensor(next_obs),
             reward=torch.tensor(rewards, dtype=torch.float32, device=self.device),
             terminated=torch.tensor(terms, dtype=torch.bool, device=self.device),
             truncated=torch.tensor(truncs, dtype=torch.bool, device=self.device),
             obs=self._tensor(obs),
-            finished_returns=finished,
+            finished_returns=[(s, ret) for s, ret in enumerate(returns) if ret is not None],
         )
 
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to continue bit-identically in a new SeedVectorEnv of the same task and seeds."""
         return {"seeds": list(self.seeds), "seed_offset": self.seed_offset,
-                "envs": [env.state_dict() for env in self._envs]}
+                "envs": self._rows("state_dict", [None] * self.num_seeds)}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if list(state["seeds"]) != self.seeds or state["seed_offset"] != self.seed_offset:
             raise ValueError(f"state for seeds {state['seeds']} (offset {state['seed_offset']}) "
                              f"loaded into seeds {self.seeds} (offset {self.seed_offset})")
-        for env, env_state in zip(self._envs, state["envs"]):
-            env.load_state_dict(env_state)
+        self._rows("load_state_dict", state["envs"])
 
     def close(self) -> None:
-        for env in self._envs:
-            env.close()
+        self._rows("close", [None] * self.num_seeds)
+
+
+def run_command(env: SeedEnv, command: str, arg: Any) -> Any:
+    """One seed's share of a SeedVectorEnv call. "step" returns (next_obs, reward, terminated, truncated,
+    obs to act on next, the finished episode's return or None) and resets an ended episode."""
+    if command == "step":
+        if env.obs is None:
+            raise RuntimeError("call reset() before step()")
+        next_obs, reward, terminated, truncated = env.step(arg)
+        finished = env.episode_return if env.episode_over(terminated, truncated) else None
+        if finished is not None:
+            env.reset()
+        return next_obs, reward, terminated, truncated, env.obs, finished
+    if command == "obs":
+        return env.obs
+    if command in ("reset", "state_dict", "close"):
+        return getattr(env, command)()
+    if command == "load_state_dict":
+        return env.load_state_dict(arg)
+    raise ValueError(f"unknown env command {command!r}; allowed: step, obs, reset, state_dict, load_state_dict, close")

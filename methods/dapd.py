@@ -24,6 +24,11 @@ Decisions where the spec and the harness differ (each per seed, seeds never mix)
   dense: it is the data model, not the policy or the value (the poster is silent).
 - The freeze threshold is an absolute return, so it is per environment (scenario overrides in
   envs/mujoco.py, dapd.md §5); at scales too short to reach it the mask keeps adapting to the end.
+- Multitask (a scenario whose tasks all train at once, benchmark/multitask_loop.py): one pathway per
+  task in the shared weights, selected per row by the task one-hot, and the merged gradient of dapd.md
+  §2 (methods/dapd_masks.py says how and why). Each task's masks start from its own warm-up rows and
+  adapt at its own episode ends, scored on its own recent rows; batches hold the same number of rows
+  per task; the freeze compares each seed's mean return over the tasks with R_th.
 """
 from __future__ import annotations
 
@@ -36,31 +41,15 @@ from typing import Iterator
 import torch
 from torch import nn
 
-from plasticbench.baselines.batched import BatchedLinear, BatchedMLP
+from plasticbench.baselines.batched import BatchedMLP
 from plasticbench.baselines.seed_rng import SeedRNG
 from plasticbench.benchmark.registry import register_method
 from plasticbench.methods.base import Method
+from plasticbench.baselines.multitask_replay import task_rows, task_size
+from plasticbench.methods.dapd_masks import (MaskedLinear, PathwayMLP, masked_layers, merge_gradients,
+                                              open_pathways, pathway_layers)
 
 SCORE_STREAM = 0xDA9D  # the method's own random stream (window minibatches): scoring never moves the learner's
-
-
-class MaskedLinear(BatchedLinear):
-    """A batched linear layer whose weight acts as weight * mask; mask [S, in, out] is a buffer (checkpointed)."""
-
-    def __init__(self, num_seeds: int, in_features: int, out_features: int, rng: SeedRNG) -> None:
-        super().__init__(num_seeds, in_features, out_features, rng)
-        self.register_buffer("mask", torch.ones_like(self.weight))
-
-    def forward(self, x: torch.Tensor, columns: slice | None = None) -> torch.Tensor:
-        weight = self.weight * self.mask
-        if columns is None:
-            return torch.baddbmm(self.bias, x, weight)
-        return torch.baddbmm(self.bias[..., columns], x, weight[..., columns])
-
-
-def masked_layers(network: nn.Module) -> list[MaskedLinear]:
-    """Every masked layer of a role's network, in module order (a twin critic: Q1's, then Q2's)."""
-    return [m for m in network.modules() if isinstance(m, MaskedLinear)]
 
 
 def snip_scores(layers: list[MaskedLinear]) -> torch.Tensor:
@@ -86,7 +75,7 @@ def masked_flops(layers: list[MaskedLinear], seed_masks: list[torch.Tensor] | No
     return sum(2 * m.flatten(1).sum(dim=1) + layer.out_features for m, layer in zip(masks, layers))
 
 
-@register_method("dapd", settings={"online", "offline"}, learners={"sac", "td3", "bcq", "iql"})
+@register_method("dapd", settings={"online", "offline", "multitask"}, learners={"sac", "td3", "bcq", "iql"})
 class DAPD(Method):
     """Sparse neural pathways found from data: SNIP top-k masks, adapted while warming up, then frozen."""
 
@@ -121,6 +110,10 @@ class DAPD(Method):
     def build(self, ctx, role, spec):
         if role not in self.config.roles:
             return None
+        if ctx.multitask:  # the task one-hot ends the observation, which every role's input starts with
+            T = ctx.num_tasks
+            return PathwayMLP(spec.num_seeds, spec.sizes, spec.activation, spec.rng, spec.heads, T,
+                              slice(ctx.obs_dim - T, ctx.obs_dim))
         return BatchedMLP(spec.num_seeds, spec.sizes, spec.activation, spec.rng, spec.heads, linear=MaskedLinear)
 
     def roles(self, ctx) -> list[str]:
@@ -135,8 +128,7 @@ class DAPD(Method):
                  "rng": ctx.rng.state_dict(), "extra": copy.deepcopy(ctx.extra_state()), "updates": ctx.updates,
                  "losses": dict(ctx.last_losses), "norms": dict(ctx.last_grad_norms)}
         for network in ctx.networks.values():
-            for layer in masked_layers(network):
-                layer.mask.fill_(1.0)
+            open_pathways(network)
         try:
             yield
         finally:
@@ -148,12 +140,20 @@ class DAPD(Method):
             ctx.load_extra_state(saved["extra"])
             ctx.updates, ctx.last_losses, ctx.last_grad_norms = saved["updates"], saved["losses"], saved["norms"]
 
-    def window_batch(self, ctx):
-        """`score_batch` transitions per seed, uniform over the last `window` rows of the buffer."""
+    def window_batch(self, ctx, task: int | None = None):
+        """`score_batch` transitions per seed, uniform over the last `window` rows of the buffer (of `task`'s rows)."""
         buffer = ctx.buffer
-        recent = min(self.config.window, buffer.size)
-        back = self.rng.integers(recent, self.config.score_batch)  # [S, B] steps back from the newest row
-        return buffer.gather((buffer.pointer - 1 - back) % buffer.capacity)
+        if task is None:
+            back = self.rng.integers(min(self.config.window, buffer.size), self.config.score_batch)  # [S, B] back from the newest
+            return buffer.gather((buffer.pointer - 1 - back) % buffer.capacity)
+        back = self.rng.integers(min(self.config.window, task_size(buffer, ctx.num_tasks)), self.config.score_batch)
+        return buffer.gather(task_rows(buffer, ctx.num_tasks, task, back))
+
+    def task_batch(self, ctx, batch_size: int):
+        """Multitask: batch_size // T rows (at least 1) of every task, uniform over its rows, task after task."""
+        buffer, T = ctx.buffer, ctx.num_tasks
+        per_task, held = max(batch_size // T, 1), task_size(buffer, T)
+        return buffer.gather(torch.cat([task_rows(buffer, T, n, self.rng.integers(held, per_task)) for n in range(T)], dim=1))
 
     def dataset_batch(self, ctx):
         return ctx.buffer.sample(self.config.score_batch, self.rng)
@@ -168,31 +168,45 @@ class DAPD(Method):
         return scores
 
     def before_optimizer_step(self, ctx, role):
-        if self._scores is not None and role in self.roles(ctx):
+        if role not in self.roles(ctx):
+            return
+        if self._scores is not None:
             self._scores[role] = snip_scores(masked_layers(ctx.networks[role]))
+        elif ctx.multitask:
+            merge_gradients(ctx.networks[role])
 
     # ----- masks -------------------------------------------------------------------------------
-    def install(self, ctx, role: str, flat: torch.Tensor, seeds: torch.Tensor) -> None:
-        """Write mask rows [S, N] of `seeds` [S] bool into `role`'s layers and its target's."""
+    def install(self, ctx, role: str, flat: torch.Tensor, seeds: torch.Tensor, task: int | None = None) -> None:
+        """Write mask rows [S, N] of `seeds` [S] bool into `role`'s layers and its target's (into `task`'s pathway)."""
         networks = [ctx.networks[role]] + ([ctx.networks[ctx.target_roles[role]]] if role in ctx.target_roles else [])
         for network in networks:
             offset = 0
             for layer in masked_layers(network):
                 n = layer.weight[0].numel()
                 part = flat[:, offset: offset + n].view_as(layer.mask).to(layer.mask.dtype)
-                layer.mask[seeds] = part[seeds]
+                (layer.mask if task is None else layer.task_masks[task])[seeds] = part[seeds]
+                if task is not None:
+                    layer.refresh_union()
                 offset += n
 
-    def update_masks(self, ctx, batch, seeds: torch.Tensor) -> None:
-        """Score, push into each seed's K-deque, average, keep the top k: for the seeds in `seeds` [S] bool."""
+    @staticmethod
+    def current(ctx, role: str, task: int | None) -> torch.Tensor:
+        """The installed mask [S, N] of `role` (of `task`'s pathway)."""
+        layers = masked_layers(ctx.networks[role])
+        return torch.cat([(l.mask if task is None else l.task_masks[task]).flatten(1) for l in layers], dim=1).bool()
+
+    def update_masks(self, ctx, batch, seeds: torch.Tensor, task: int | None = None) -> None:
+        """Score, push into each seed's K-deque, average, keep the top k: for the seeds in `seeds` [S] bool
+        (multitask: `task`'s pathway, from a batch of its rows, with a K-deque of its own)."""
         seeds = seeds.to(ctx.device)
         for role, score in self.scores(ctx, batch).items():
-            history = self.history.setdefault(role, [deque(maxlen=self.config.moving_average) for _ in range(ctx.num_seeds)])
+            key = role if task is None else f"{role}/task{task}"
+            history = self.history.setdefault(key, [deque(maxlen=self.config.moving_average) for _ in range(ctx.num_seeds)])
             for s in torch.nonzero(seeds).flatten().tolist():
                 history[s].append(score[s].detach().clone())
             average = torch.stack([torch.stack(list(h)).mean(dim=0) if h else torch.zeros_like(score[0]) for h in history])
-            previous = torch.cat([layer.mask.flatten(1) for layer in masked_layers(ctx.networks[role])], dim=1).bool()
-            self.install(ctx, role, top_k_mask(average, self.config.keep_ratio, previous), seeds)
+            previous = self.current(ctx, role, task)
+            self.install(ctx, role, top_k_mask(average, self.config.keep_ratio, previous), seeds, task)
         for s in torch.nonzero(seeds).flatten().tolist():
             self.mask_updates[s] += 1
 
@@ -217,17 +231,20 @@ class DAPD(Method):
 
     def sample(self, ctx, buffer, batch_size):
         """Online: the initial masks, just before the first gradient step (on the warm-up data)."""
+        self._start(ctx)
         if not self.initialized:
-            self._start(ctx)
-            self.update_masks(ctx, self.window_batch(ctx), torch.ones(ctx.num_seeds, dtype=torch.bool))
+            everyone = torch.ones(ctx.num_seeds, dtype=torch.bool)
+            for task in range(ctx.num_tasks) if ctx.multitask else [None]:
+                self.update_masks(ctx, self.window_batch(ctx, task), everyone, task)
             self.initialized = True
-        return None
+        return self.task_batch(ctx, batch_size) if ctx.multitask else None
 
     def on_episode_end(self, ctx, ended):
         self._start(ctx)
         due = ended.cpu() & ~self.frozen if self.initialized else None
         if due is not None and due.any():
-            self.update_masks(ctx, self.window_batch(ctx), due.to(ended.device))
+            task = ctx.task_index if ctx.multitask else None  # multitask: the task being stepped
+            self.update_masks(ctx, self.window_batch(ctx, task), due.to(ended.device), task)
 
     def on_evaluation(self, ctx, task_index, returns):
         self._start(ctx)
@@ -257,7 +274,9 @@ class DAPD(Method):
                 "dense_flops_per_forward": {r: int(masked_flops(masked_layers(ctx.networks[r]),
                                                                 [torch.ones_like(l.mask) for l in masked_layers(ctx.networks[r])])[0])
                                             for r in roles},
-                "mask_updates": list(self.mask_updates), "frozen_at_env_step": list(self.frozen_at)}
+                "mask_updates": list(self.mask_updates), "frozen_at_env_step": list(self.frozen_at),
+                **({"pathway_weights": {r: [sum(l.task_masks[n].flatten(1).sum(dim=1) for l in pathway_layers(ctx.networks[r])).tolist()
+                                            for n in range(ctx.num_tasks)] for r in roles}} if ctx.multitask else {})}
 
     def state_dict(self) -> dict:
         return {"history": {r: [list(h) for h in hs] for r, hs in self.history.items()},

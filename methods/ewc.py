@@ -15,6 +15,12 @@ The reference code indexes the head as if it were [mu (|A|/2), log sigma (|A|/2)
 this as a bug. The correct layout is the default; `reference_indexing=true` reproduces the code
 (the record's config says which produced a number).
 
+Continual World version (`variant="cw"`, §8.2; the default on the CW suites, with CW's lambda 1e4 and
+2,560 states, CW's 10 batches of 256): the same closed form on the post-tanh mean tanh(mu), computed
+from the finished task's buffer (CW does it at the next task's start, before the buffer is reset: the
+same weights and data), and only the trunk is regularized (the task heads get F = 0,
+methods/task_heads.py). CW's optional critic term is off in its paper runs and here.
+
 SAC only: the Fisher above is that of a Gaussian policy; TD3's deterministic actor has none.
 Per-state gradients come from torch.func (vmap of jacrev over the states): seeds never mix
 because the per-seed outputs are summed before differentiating, and seed s's output depends on
@@ -31,29 +37,32 @@ from torch.func import functional_call, jacrev, vmap
 from plasticbench.baselines.sac import LOG_STD_MAX, LOG_STD_MIN
 from plasticbench.benchmark.registry import register_method
 from plasticbench.methods.base import Method
+from plasticbench.methods.task_heads import check_variant, trunk_mask
 
 FISHER_EPS = 1e-6  # in the denominator sigma^2 + eps (§8.1)
 FISHER_MIN = 1e-5  # per-state, element-wise floor (§8.1)
 CHUNK_ELEMENTS = 2**25  # per-state Jacobians held at once (states x outputs x parameters), ~128 MiB
 
 
-def gaussian_parts(out: torch.Tensor, act_dim: int, reference_indexing: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    """(pre-tanh mean, sigma) from the actor output [..., 2|A|]; see the module docstring."""
+def gaussian_parts(out: torch.Tensor, act_dim: int, reference_indexing: bool,
+                   squash_mean: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """(mean, sigma) from the actor output [..., 2|A|]: the pre-tanh mean, or tanh of it (`squash_mean`, CW)."""
     if reference_indexing:
         half = act_dim // 2
         mu, log_std = out[..., :half], out[..., half:act_dim]
     else:
         mu, log_std = out[..., :act_dim], out[..., act_dim:]
-    return mu, log_std.clamp(LOG_STD_MIN, LOG_STD_MAX).exp()
+    return (torch.tanh(mu) if squash_mean else mu), log_std.clamp(LOG_STD_MIN, LOG_STD_MAX).exp()
 
 
 def fisher_diagonal(actor: nn.Module, obs: torch.Tensor, act_dim: int, head: int = 0,
-                    reference_indexing: bool = False) -> dict[str, torch.Tensor]:
+                    reference_indexing: bool = False, squash_mean: bool = False) -> dict[str, torch.Tensor]:
     """Per-seed diagonal Fisher of `actor`, parameter name -> [S, ...], averaged over obs [S, N, D]."""
     params = {name: p.detach() for name, p in actor.named_parameters()}
 
     def outputs(p: dict[str, torch.Tensor], state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        mu, sigma = gaussian_parts(functional_call(actor, p, (state[:, None], head))[:, 0], act_dim, reference_indexing)
+        out = functional_call(actor, p, (state[:, None], head))[:, 0]
+        mu, sigma = gaussian_parts(out, act_dim, reference_indexing, squash_mean)
         return torch.cat([mu, sigma], dim=-1).sum(0), sigma.detach()  # [K] to differentiate; sigma [S, K/2]
 
     def per_state(state: torch.Tensor) -> dict[str, torch.Tensor]:  # state [S, D]
@@ -80,17 +89,22 @@ class EWC(Method):
         strength: float = 1.0  # lambda (`fisher_coeff`); Rewire's per-scenario values are in the scenario catalog
         samples: int = 1024  # states drawn from the finished task's buffer ([SCL] used 2048; [RN] 1024)
         reference_indexing: bool = False  # true: the reference code's head indexing (see docstring)
+        variant: str = "salina"  # "salina" ([RN], §8.1) or "cw" (Continual World, §8.2): module docstring
 
     def __init__(self, config: Config | None = None) -> None:
         super().__init__(config)
+        check_variant("ewc", self.config.variant)
         self.fisher: list[torch.Tensor] | None = None
         self.anchor: list[torch.Tensor] | None = None
 
     def on_task_end(self, ctx, task) -> None:
         actor = ctx.networks["actor"]
         obs = ctx.buffer.sample(self.config.samples, ctx.rng).obs
-        fisher = fisher_diagonal(actor, obs, ctx.act_dim, ctx.head, self.config.reference_indexing)
+        cw = self.config.variant == "cw"
+        fisher = fisher_diagonal(actor, obs, ctx.act_dim, ctx.head, self.config.reference_indexing, squash_mean=cw)
         new = [fisher[name] for name, _ in actor.named_parameters()]
+        if cw:
+            new = [f if shared else torch.zeros_like(f) for f, shared in zip(new, trunk_mask(actor))]
         self.fisher = new if self.fisher is None else [f + g for f, g in zip(self.fisher, new)]
         self.anchor = [p.detach().clone() for p in actor.parameters()]
 

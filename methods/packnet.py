@@ -26,7 +26,8 @@ consolidated actor masked to 0 <= M <= j. One consolidated copy therefore answer
 size is 2.0 policies by the Rewire convention (weights plus the integer owner mask, §13).
 
 Seeds: owners, cutoffs and views are per seed (every tensor leads with S; `kthvalue` runs along each seed's
-own row). TD3's target actor is re-synchronised whenever the actor's weights are installed; its frozen entries
+own row). `variant="cw"` runs Continual World's PackNet instead (methods/packnet_cw.py, §10.2; the CW suites'
+default). TD3's target actor is re-synchronised whenever the actor's weights are installed; its frozen entries
 then stay equal to the actor's, since Polyak averaging of equal values leaves them unchanged.
 """
 from __future__ import annotations
@@ -42,6 +43,8 @@ from torch import nn
 from plasticbench.baselines.batched import batched_mlps
 from plasticbench.benchmark.registry import register_method
 from plasticbench.methods.base import Method
+from plasticbench.methods.packnet_cw import CWPackNet
+from plasticbench.methods.task_heads import check_variant
 
 FREE = -1
 
@@ -86,10 +89,13 @@ class PackNet(Method):
         prune_coeff: float = 0.875  # [RN] configs/packnet.yaml: each task takes ~12.5 % of what is left free
         retrain_steps: Optional[int] = None  # absolute fine-tune gradient steps; None = retrain_fraction
         retrain_fraction: float = 0.2  # of the task's gradient steps at its update-to-data ratio: [RN]'s 100,000 of 500,000
+        variant: str = "salina"  # "salina" ([RN], §10.1) or "cw" (Continual World, §10.2; methods/packnet_cw.py)
 
     def __init__(self, config: Config | None = None) -> None:
         super().__init__(config)
         cfg = self.config
+        check_variant("packnet", cfg.variant)
+        self.cw = CWPackNet() if cfg.variant == "cw" else None
         if not 0.0 < cfg.prune_coeff < 1.0:
             raise ValueError(f"packnet prune_coeff={cfg.prune_coeff}; it must be in (0, 1)")
         if cfg.retrain_steps is not None and cfg.retrain_steps < 0:
@@ -133,6 +139,8 @@ class PackNet(Method):
     def on_task_start(self, ctx, task) -> None:
         self.task_start_env_steps = ctx.env_steps
         self._frozen = None
+        if self.cw:
+            return
         if task.index > 0 and self.consolidated is not None:  # the previous task's actor, free entries 0
             install(actor_tensors(ctx), [task_view(c, m, task.index - 1) for c, m in zip(self.consolidated, self.owners)])
             ctx.sync_targets()
@@ -140,16 +148,23 @@ class PackNet(Method):
     def before_optimizer_step(self, ctx, role: str) -> None:
         if role != "actor":
             return
+        if self.cw:
+            self.cw.mask_gradients(ctx, ctx.task_index)
+            return
         for param, frozen, _ in self.frozen(ctx):
             if param.grad is not None:
                 param.grad.masked_fill_(frozen, 0.0)
 
     def after_update(self, ctx) -> None:
-        self.impose(ctx)
+        if not self.cw:
+            self.impose(ctx)
 
     def on_task_end(self, ctx, task) -> None:
         """Allocate, fine-tune with task k's entries trainable, keep the result (§10.1)."""
         k = task.index
+        if self.cw:
+            self.cw_task_end(ctx, k)
+            return
         self.owners = [allocate(p, m, k, self.config.prune_coeff) for p, m in zip(actor_tensors(ctx), self.owner_tensors(ctx))]
         self.freeze(ctx, k, k)
         ctx.reset_temperature()
@@ -163,6 +178,17 @@ class PackNet(Method):
         self.finished = k + 1
         self._frozen = None
 
+    def cw_task_end(self, ctx, k: int) -> None:
+        """§10.2: unless k is the last task, prune k's share for k+1, reset Adam, retrain, reset Adam."""
+        if k < ctx.num_tasks - 1:
+            self.cw.prune(ctx, k)
+            ctx.reset_optimizers()
+            if ctx.buffer.size > 0:
+                for _ in range(self.retrain_length(ctx)):
+                    ctx.update()
+            ctx.reset_optimizers()
+        self.finished = k + 1
+
     def retrain_length(self, ctx) -> int:
         """Fine-tune gradient steps: `retrain_steps` if set, else `retrain_fraction` of the gradient steps the
         task's env steps allow at the learner's update-to-data ratio."""
@@ -173,6 +199,10 @@ class PackNet(Method):
 
     @contextlib.contextmanager
     def evaluating(self, ctx, task_index: int) -> Iterator[None]:
+        if self.cw:
+            with self.cw.evaluating(ctx, task_index):
+                yield
+            return
         if self.consolidated is None or task_index >= self.finished:
             yield
             return
@@ -191,9 +221,11 @@ class PackNet(Method):
 
     def state_dict(self) -> dict:
         return {"owners": self.owners, "consolidated": self.consolidated, "finished": self.finished,
-                "task_start_env_steps": self.task_start_env_steps}
+                "task_start_env_steps": self.task_start_env_steps, "cw_owners": self.cw.owners if self.cw else None}
 
     def load_state_dict(self, state: dict) -> None:
         self.owners, self.consolidated = state["owners"], state["consolidated"]
         self.finished, self.task_start_env_steps = state["finished"], state["task_start_env_steps"]
         self._frozen = None
+        if self.cw:
+            self.cw.owners = state.get("cw_owners")

@@ -225,3 +225,36 @@ def test_brax_backend_sections_carry_the_not_comparable_label_and_stay_apart():
     by_suite = {s.splitlines()[0]: s for s in sections}
     assert "not comparable digit for digit" in by_suite["Scale `smoke` · scenario `halfcheetah_forgetting_brax`"]
     assert "not comparable digit for digit" not in by_suite["Scale `smoke` · scenario `halfcheetah_forgetting`"]
+
+
+def _offline_record(run_id: str, method: str, finals: list[float], policy_return: float | None) -> dict:
+    """A hopper_medium record: D4RL fractions from `finals` with hopper's constants, as record.py writes them."""
+    low, high = -20.272305, 3234.3
+    record = make_record(run_id, method, suite="hopper_medium", kind="d4rl", family="d4rl", seeds=len(finals))
+    record["final_returns"] = [[r] for r in finals]
+    record["scores"] = [(r - low) / (high - low) for r in finals]
+    record["normalization"] = {"kind": "d4rl", "source": "d4rl_infos", "ref_min": low, "ref_max": high}
+    record["dataset"] = {"source": "local" if policy_return is not None else "published", "policy_return": policy_return}
+    return record
+
+
+def test_offline_rows_show_d4rl_score_raw_return_and_dataset_policy_return(tmp_path):
+    records = [_offline_record("o1", "iql", [300.0, 400.0, 500.0], 1000.0),
+               _offline_record("o2", "bcq", [100.0, 200.0, 600.0], None)]
+    write_records(tmp_path, records, [1, 0])
+    text = write_leaderboard(tmp_path, tmp_path / "leaderboard.md", draw=False).read_text()
+    assert write_leaderboard(tmp_path, tmp_path / "leaderboard.md", draw=False).read_text() == text
+    lines = text.split("# Per scenario")[1].splitlines()
+    head = next(line for line in lines if line.startswith("| Method |"))
+    assert head.endswith("| D4RL x100 | Raw return | Dataset policy return (D4RL x100) |")
+    iql = next(line for line in lines if line.startswith("| iql ‡ |")).split(" | ")
+    # 100 x (400 + 20.27) / 3254.57 = 12.91 (the mean of the seeds' scores), raw mean 400, policy (1000 + 20.27) / 3254.57 -> 31.3
+    assert iql[-3:] == ["12.9", "400.0", "1000.0 (31.3) |"]
+    bcq = next(line for line in lines if line.startswith("| bcq |")).split(" | ")
+    assert bcq[-3:] == ["9.8", "300.0", "— |"]  # a published file: no policy return to show
+    assert head.count("|") == next(line for line in lines if line.startswith("|---") and line.count("---:") > 8).count("|")
+
+
+def test_online_sections_keep_the_plain_table():
+    heads = [line for line in build_leaderboard(RECORDS).splitlines() if line.startswith("| Method | Learner | Seeds |")]
+    assert heads and not any("Raw return" in line or "D4RL x100" in line for line in heads)

@@ -115,13 +115,15 @@ TaskSpan = tuple[str, float, float]  # (task name, first env step, last env step
 
 
 def curves(stem: Path, title: str, ylabel: str, series: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]],
-           tasks: Sequence[TaskSpan] = (), events: dict[str, Sequence[float]] | None = None) -> list[Path]:
+           tasks: Sequence[TaskSpan] = (), events: dict[str, Sequence[float]] | None = None,
+           xlim: tuple[float, float] | None = None, ylim: tuple[float, float] | None = None) -> list[Path]:
     """One panel per key of `series` (a metric); one line per method: (steps, mean over runs and seeds).
 
     `tasks` (a continual scenario's, more than one) draws a dashed line where each task after the
     first starts and the task names along the top: the first thing a reader of a continual curve
     looks for. `events` (label -> env steps of a method's structural events: resets, recycling,
-    growth) draws a tick per event at the bottom of every panel, in the method's color.
+    growth) draws a tick per event at the bottom of every panel, in the method's color. `xlim` and
+    `ylim` fix every panel's range (per-task panels then share the scenario's time axis).
     """
     ncols = min(3, len(series))
     fig, axes = _figure(3.2, 2.6, ncols, legend=True, nrows=-(-len(series) // ncols))
@@ -137,6 +139,10 @@ def curves(stem: Path, title: str, ylabel: str, series: dict[str, dict[str, tupl
         ax.set_title(ylabel if len(series) == 1 else panel, pad=18 if len(tasks) > 1 else 6)
         if len(tasks) > 1:
             _task_marks(ax, tasks)
+        if xlim is not None:
+            ax.set_xlim(xlim)
+        if ylim is not None:
+            ax.set_ylim(ylim)
     if len(tasks) > 1:  # room above the first row for the task names
         height = fig.get_figheight()
         fig.subplots_adjust(top=1 - 0.85 / height)

@@ -10,6 +10,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from plasticbench.benchmark.metrics.continual_world import FAMILY as SUCCESS_FAMILY
+
 SCHEMA_VERSION = 1
 # expert, sac_n, ft1: (R - R_random) / (R_reference - R_random) with that reference; raw: unnormalized
 # returns (never pooled); "reference not learned": raw, the reference did not beat random by a clear
@@ -38,6 +40,8 @@ def record_problem(record: Any) -> str | None:
     kind = normalization.get("kind") if isinstance(normalization, dict) else None
     if kind not in NORMALIZATION_KINDS:
         return f"normalization.kind must be one of {NORMALIZATION_KINDS}, got {kind!r}"
+    if record.get("family") == SUCCESS_FAMILY and not (record.get("curves") or {}).get("success"):
+        return "a continual_world record needs curves.success (its metrics are computed from it)"
     return None
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 RANDOM_METHOD = "random"  # the uniform-random policy's records (benchmark/random_policy.py)
-REFERENCE_METHOD = {"continual": "sac_n", "online": "ft1"}  # measured references, per setting
+REFERENCE_METHOD = {"continual": "sac_n", "online": "ft1", "multitask": "ft1"}  # measured references, per setting
 RETURN_FAMILIES = frozenset({"brax", "mujoco"})  # families whose records hold raw returns
 BASELINE_METHOD = "ft1"  # probability of improvement is measured against it (continual and plasticity)
 NOT_LEARNED = "reference not learned"

@@ -3,14 +3,14 @@ import h5py
 import numpy as np
 import pytest
 
-from plasticbench.envs.offline import (DatasetError, checked_scenario, content_hash, qlearning_dataset, read_d4rl,
+from plasticbench.envs.offline import (DatasetError, checked_scenario, content_hash, qlearning_dataset, read_dataset,
                                        write_d4rl)
 from tests.offline_data import HOPPER_ACT, HOPPER_OBS, small_arrays, write_small_dataset
 
 
 def test_a_written_file_reads_back_identically_with_its_metadata(tmp_path):
     path = write_small_dataset(tmp_path)
-    raw, metadata = read_d4rl(path, HOPPER_OBS, HOPPER_ACT)
+    raw, metadata = read_dataset(path, HOPPER_OBS, HOPPER_ACT)
     for key, value in small_arrays().items():
         np.testing.assert_array_equal(raw[key], value)
     assert metadata["policy_return"] == 12.5 and metadata["content_sha256"] == content_hash(raw)
@@ -50,7 +50,7 @@ def test_without_timeouts_episodes_are_cut_at_the_d4rl_limit():
 def test_a_malformed_file_is_refused_naming_the_key_and_the_file(tmp_path, change, key):
     path = write_small_dataset(tmp_path, **change)
     with pytest.raises(DatasetError, match=f"{path}.*'{key}'"):
-        read_d4rl(path, HOPPER_OBS, HOPPER_ACT)
+        read_dataset(path, HOPPER_OBS, HOPPER_ACT)
 
 
 def test_a_truncated_or_altered_file_is_refused(tmp_path):
@@ -59,18 +59,18 @@ def test_a_truncated_or_altered_file_is_refused(tmp_path):
     truncated = tmp_path / "hopper_medium.hdf5"
     truncated.write_bytes(data[: len(data) // 2])
     with pytest.raises(DatasetError, match="cannot be read"):
-        read_d4rl(truncated, HOPPER_OBS, HOPPER_ACT)
+        read_dataset(truncated, HOPPER_OBS, HOPPER_ACT)
     with h5py.File(path, "r+") as f:
         f["rewards"][3] = 99.0
     with pytest.raises(DatasetError, match="content_sha256"):
-        read_d4rl(path, HOPPER_OBS, HOPPER_ACT)
+        read_dataset(path, HOPPER_OBS, HOPPER_ACT)
 
 
 def test_the_scenario_records_the_content_hash_and_the_d4rl_range(tmp_path):
     path = write_small_dataset(tmp_path)
     scenario = checked_scenario("hopper_random", path)
     assert scenario.setting == "offline" and scenario.offline_data.source == "local"
-    assert scenario.offline_data.sha256 == content_hash(read_d4rl(path, HOPPER_OBS, HOPPER_ACT)[0])
+    assert scenario.offline_data.sha256 == content_hash(read_dataset(path, HOPPER_OBS, HOPPER_ACT)[0])
     assert (scenario.offline_data.ref_min, scenario.offline_data.ref_max) == (-20.272305, 3234.3)
     with pytest.raises(DatasetError, match="does not exist"):
         checked_scenario("hopper_expert", tmp_path / "missing.hdf5")

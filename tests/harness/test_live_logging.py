@@ -99,6 +99,17 @@ def test_tensorboard_and_csv_scalars_equal_the_record_and_loggers_do_not_change_
     assert any(t.startswith("plasticity/") for t in tags)
 
 
+def test_structural_events_reach_the_live_log_as_running_totals(tiny_config, tmp_path):
+    """A method with events (Reset) logs `events/<kind>` per seed at every evaluation; the last value equals
+    the record's count over all tasks, and the logged totals never decrease."""
+    record = run(tiny_config(*[a for a in SMOKE if not a.startswith("method=")], "method=reset", "logger=csv"),
+                 progress=False)
+    rows = _csv_rows(tmp_path / "runs" / record["run_id"] / "logs" / "csv" / "seed_0")
+    logged = [v for _, tag, v in sorted(rows) if tag == "events/reset"]
+    assert logged == sorted(logged) and len(logged) == len(record["curves"]["steps"])
+    assert logged[-1] == sum(row[0] for row in record["events"]["by_kind"]["reset"]) > 0
+
+
 def test_wandb_offline_run_holds_the_same_scalars(tiny_config, tmp_path, monkeypatch):
     pytest.importorskip("wandb")
     monkeypatch.setenv("WANDB_MODE", "offline")

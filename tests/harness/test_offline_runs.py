@@ -75,11 +75,11 @@ def test_an_offline_run_killed_and_resumed_equals_an_uninterrupted_one(datasets,
 
 @pytest.mark.parametrize("kind", ["random", "medium", "medium-replay"])
 def test_collect_writes_a_checked_dataset_that_a_run_accepts(kind, tmp_path, monkeypatch, tiny_config):
-    from plasticbench.envs.offline import DatasetError, read_d4rl
+    from plasticbench.envs.offline import DatasetError, read_dataset
 
     monkeypatch.setenv(DATASET_DIR_VARIABLE, str(tmp_path / "data"))
     assert main(["dataset", "collect", "env=hopper", f"kind={kind}", "steps=60", "train_steps=40"]) == 0
-    raw, meta = read_d4rl(tmp_path / "data" / f"hopper_{kind}.hdf5", 11, 3)
+    raw, meta = read_dataset(tmp_path / "data" / f"hopper_{kind}.hdf5", 11, 3)
     assert meta["source"] == "local" and meta["kind"] == kind and len(raw["rewards"]) == meta["rows"]
     assert meta["rows"] == (meta.get("medium_step") if kind == "medium-replay" else 60)
     assert kind == "random" or meta["policy_return"] is not None
@@ -88,10 +88,10 @@ def test_collect_writes_a_checked_dataset_that_a_run_accepts(kind, tmp_path, mon
 
 def test_collected_random_hopper_ends_episodes_on_terminals_and_keeps_every_other_row(tmp_path):
     from plasticbench.benchmark.dataset_collect import collect
-    from plasticbench.envs.offline import qlearning_dataset, read_d4rl
+    from plasticbench.envs.offline import qlearning_dataset, read_dataset
 
     path = collect("hopper", "random", steps=80, train_steps=1, output=tmp_path / "r.hdf5")
-    raw, _ = read_d4rl(path, 11, 3)
+    raw, _ = read_dataset(path, 11, 3)
     t = qlearning_dataset(raw)
     assert raw["terminals"].any()  # a random hopper falls within 80 steps
     assert len(t["reward"]) == 79 - raw["timeouts"][:79].sum()
