@@ -8,6 +8,7 @@ The brax modules import JAX, so they load only when a brax task is stepped. Meta
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -16,7 +17,7 @@ import torch
 from plasticbench.envs.evaluation import evaluate_policy
 from plasticbench.envs.process_vector import ProcessSeedVectorEnv, parallel_envs_useful
 from plasticbench.envs.task import Task
-from plasticbench.envs.vector import SeedVectorEnv
+from plasticbench.envs.vector import SeedEnv, SeedVectorEnv
 
 BACKENDS: tuple[str, ...] = ("mujoco", "brax", "metaworld", "ale")
 
@@ -84,3 +85,15 @@ def evaluate_on_backend(policy: Callable[[torch.Tensor], torch.Tensor], task: Ta
 
         return play_atari_episodes(policy, task, seeds, episodes, max_episode_steps, seed_offset, device)[0]
     return evaluate_policy(policy, task, seeds, episodes, max_episode_steps, seed_offset, device)
+
+
+def rollout_makers(task: Task) -> tuple[Callable, Callable]:
+    """(one seed's env for whole episodes, the S seeds' vector env for a fixed number of steps) that
+    `ctx.rollout` plays `task` with (benchmark/rollouts.py): Atari games in evaluation mode (whole games,
+    raw rewards); SeedEnv and SeedVectorEnv for every other backend, as before."""
+    _check(task)
+    if task.backend == "ale":
+        from plasticbench.envs.atari_vector import AtariVectorEnv, make_evaluation_game
+
+        return make_evaluation_game, functools.partial(AtariVectorEnv, training=False)
+    return SeedEnv, SeedVectorEnv

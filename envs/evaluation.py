@@ -70,13 +70,14 @@ def evaluate_policy(policy: Policy, task: Task, seeds: Sequence[int], episodes: 
 
 @torch.no_grad()
 def play_steps(policy: Policy, task: Task, seeds: Sequence[int], steps: int, max_episode_steps: int | None,
-               seed_offset: int, device: torch.device | str = "cpu") -> torch.Tensor:
+               seed_offset: int, device: torch.device | str = "cpu", make_vector: Callable = SeedVectorEnv) -> torch.Tensor:
     """[S] total reward of exactly `steps` env steps per seed from a fresh, seeded reset (episodes that
     end restart, and their rewards keep adding up): CSP's "cumulative reward at the last step" of a
-    validation rollout (continual-baselines.md §9.4), one environment per seed."""
+    validation rollout (continual-baselines.md §9.4), one environment per seed. `make_vector(task, seeds,
+    max_episode_steps, device, seed_offset)` builds the S envs (SeedVectorEnv's interface)."""
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
-    env = SeedVectorEnv(task, seeds, max_episode_steps, device, seed_offset)
+    env = make_vector(task, seeds, max_episode_steps, device, seed_offset)
     try:
         obs, total = env.reset(), torch.zeros(len(seeds), dtype=torch.float64)
         for _ in range(steps):

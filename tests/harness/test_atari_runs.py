@@ -133,3 +133,16 @@ def test_redo_on_dqn_runs_on_pong_from_the_command_line(tmp_path, capsys):
     assert "(human); record in" in capsys.readouterr().out
     (record,) = [p for p in tmp_path.glob("runs/*/record.json")]
     assert '"kind": "human"' in record.read_text()
+
+
+def test_a_methods_rollout_plays_atari_games_with_raw_rewards(tiny_config):
+    """`ctx.rollout` on an Atari task: whole games in evaluation mode, or a fixed number of agent steps."""
+    from plasticbench.benchmark.runner import build
+
+    config = tiny_config(*FAST, "suite=atari_pong")
+    learner, _ = build(config)
+    task = config.scenario.tasks[0]
+    returns = learner.rollout(task, lambda obs: learner.policy_action(obs, False, 0))  # smoke: games cut at 50 steps
+    assert returns.shape == (2,) and learner.rollout_steps[0]["uncharged"] == [50, 50]
+    fixed = learner.rollout(task, lambda obs: torch.zeros(obs.shape[0], dtype=torch.int64), steps=30)
+    assert fixed.shape == (2,) and learner.rollout_steps[0]["uncharged"] == [80, 80]
