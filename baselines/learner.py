@@ -18,7 +18,7 @@ from torch import nn
 from plasticbench.baselines.batched import BatchedMLP, params_per_seed
 from plasticbench.baselines.divergence import SeedHealth
 from plasticbench.baselines.events import EventLog, StructuralEvent, snapshot_due
-from plasticbench.baselines.replay import Batch, DatasetBuffer, ReplayBuffer, obs_dtype
+from plasticbench.baselines.replay import Batch, DatasetBuffer, ReplayBuffer, buffer_bytes, obs_dtype
 from plasticbench.baselines.seed_rng import SeedRNG
 from plasticbench.benchmark.metrics.plasticity import EVENT_PROBE_STREAM, grad_norm, plasticity_snapshot, probe_batch
 from plasticbench.methods.base import Method
@@ -102,6 +102,26 @@ def seed_means(x: torch.Tensor) -> torch.Tensor:
     return x.flatten(1).mean(dim=1)
 
 
+def _action_masks(masks: Sequence[Sequence[bool]] | None, num_tasks: int, act_dim: int,
+                  device: torch.device | str) -> torch.Tensor | None:
+    """[N, A] bool from one legal-action mask per task, checked; None when none is given."""
+    if masks is None:
+        return None
+    out = torch.as_tensor([list(m) for m in masks], dtype=torch.bool, device=device)
+    if tuple(out.shape) != (num_tasks, act_dim) or not out.any(dim=1).all():
+        raise ValueError(f"task_action_masks must be {num_tasks} masks of {act_dim} actions, each with a legal action; "
+                         f"got shape {tuple(out.shape)}")
+    return out
+
+
+def uniform_legal_action(rng: SeedRNG, num_actions: int, legal: torch.Tensor | None) -> torch.Tensor:
+    """int64 [S]: each seed's uniform draw among the legal actions (`legal` [A] bool; None: all), from its own stream."""
+    if legal is None:
+        return rng.integers(num_actions)
+    choices = torch.nonzero(legal).flatten()  # [n_legal] action indices
+    return choices[rng.integers(int(choices.numel()))]
+
+
 class Learner:
     """Base of the seed-batched off-policy learners. Subclasses define networks, acting and `update`."""
 
@@ -109,10 +129,18 @@ class Learner:
     Config: ClassVar[type] = LearnerConfig
     target_roles: ClassVar[dict[str, str]] = {"critic": "critic_target"}
     offline: ClassVar[bool] = False  # trains from a fixed dataset only (BCQ, IQL); never steps an environment
+    discrete: ClassVar[bool] = False
+    """The discrete-action contract (Atari; DQN), in full: such a learner acts with action indices, int64 [S]
+    in [0, act_dim), where act_dim is the number of actions; observations are what the env gives (uint8
+    frames [S, 4, 84, 84] for Atari, obs_dim their element count); rewards reach `observe` already clipped
+    and a lost life is `terminated` in training (envs/atari_vector.py). Only the actions in
+    `legal_actions` may be chosen, whether acting, exploring or maximizing in a target. The run loop pairs
+    such a learner exactly with the suites whose `Scenario.discrete_actions` is set."""
 
     def __init__(self, config: LearnerConfig, obs_dim: int, act_dim: int, seeds: Sequence[int], method: Method,
                  num_tasks: int = 1, device: torch.device | str = "cpu", task_budgets: Sequence[int] | None = None,
-                 task_act_dims: Sequence[int] | None = None, multitask: bool = False) -> None:
+                 task_act_dims: Sequence[int] | None = None, multitask: bool = False,
+                 task_action_masks: Sequence[Sequence[bool]] | None = None) -> None:
         self.config, self.method = config, method
         self.multitask = multitask  # every task trains at once; observations end in the task's one-hot (envs/multitask.py)
         self.seeds, self.num_seeds = list(seeds), len(seeds)
@@ -125,6 +153,8 @@ class Learner:
         if task_act_dims is not None and (len(task_act_dims) != num_tasks or not all(0 < a <= act_dim for a in task_act_dims)):
             raise ValueError(f"task_act_dims={list(task_act_dims)} must give one action size in [1, {act_dim}] per task ({num_tasks})")
         self.task_act_dims = None if task_act_dims is None else [int(a) for a in task_act_dims]
+        self.task_action_masks = _action_masks(task_action_masks, num_tasks, act_dim, device)  # [N, A] bool or None
+        self._acting_task: int | None = None  # the task whose legal actions apply while `acting_on` runs
         self.events = EventLog(num_tasks, self.num_seeds)
         self.event_snapshots = False  # the run loop turns on before/after plasticity snapshots at events
         self.num_heads = num_tasks if config.multi_head else 1
@@ -137,7 +167,7 @@ class Learner:
         self.networks: dict[str, nn.Module] = self.build_networks()
         for role, target in self.target_roles.items():
             self.networks[target] = self._frozen_copy(self.networks[role])
-        self.buffer = ReplayBuffer(self.num_seeds, config.buffer_size, self.obs_dim, act_dim, self.device, config.replay_dtype)
+        self.buffer = self.make_buffer()
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
         self.reset_optimizers()
         self.last_losses: dict[str, torch.Tensor] = {}  # role -> [S], each seed's own loss (the method's term excluded)
@@ -148,6 +178,13 @@ class Learner:
         self.rollout_steps: dict[int, dict[str, list[int]]] = {}  # task -> {"charged", "uncharged"} -> [S]
 
     # ----- construction -------------------------------------------------------------------
+    @classmethod
+    def replay_bytes(cls, num_seeds: int, capacity: int, obs_dim: int, act_dim: int, dtype: str = "float32") -> int:
+        """Bytes this class's replay allocates for `capacity` transitions per seed, known before one is
+        built (benchmark/memory_plan.py); a learner with a replay of its own (DQN's uint8 frames, each
+        stored once) answers for it."""
+        return buffer_bytes(num_seeds, capacity, obs_dim, act_dim, dtype)
+
     def network(self, role: str, in_dim: int, out_dim: int, hidden: Sequence[int] | None = None) -> nn.Module:
         """The network for `role`: the method's replacement if it builds one, else a batched MLP."""
         hidden = self.config.hidden if hidden is None else hidden
@@ -163,6 +200,16 @@ class Learner:
 
     def build_networks(self) -> dict[str, nn.Module]:
         raise NotImplementedError
+
+    def make_buffer(self) -> ReplayBuffer:
+        """The replay this learner trains from (a pixel learner stores frames once, baselines/frame_replay.py)."""
+        cfg = self.config
+        return ReplayBuffer(self.num_seeds, cfg.buffer_size, self.obs_dim, self.act_dim, self.device, cfg.replay_dtype)
+
+    def metric_networks(self) -> dict[str, tuple[nn.Module, str]]:
+        """name -> (network, role whose inputs it reads) for the plasticity metrics (twin critics: Q1, Q2)."""
+        critic = self.networks["critic"]
+        return {"actor": (self.networks["actor"], "actor"), "q1": (critic.q1, "critic"), "q2": (critic.q2, "critic")}
 
     @staticmethod
     def _frozen_copy(module: nn.Module) -> nn.Module:
@@ -224,6 +271,25 @@ class Learner:
             return None
         return (torch.arange(self.act_dim, device=self.device) < used).to(torch.float32)
 
+    @property
+    def legal_actions(self) -> torch.Tensor | None:
+        """[act_dim] bool, the actions a discrete learner may choose now: the current task's, or under
+        `acting_on(j)` task j's (continual Atari: each game's minimal set within the shared 18); None:
+        all of them."""
+        if self.task_action_masks is None:
+            return None
+        return self.task_action_masks[self.task_index if self._acting_task is None else self._acting_task]
+
+    @contextlib.contextmanager
+    def acting_on(self, task_index: int) -> Iterator[None]:
+        """Act with task `task_index`'s legal actions while the block runs (the run loop evaluates every
+        task seen so far, each with its own legal set)."""
+        saved, self._acting_task = self._acting_task, task_index
+        try:
+            yield
+        finally:
+            self._acting_task = saved
+
     def mask_action(self, action: torch.Tensor) -> torch.Tensor:
         """Zero the padded components of actions [..., act_dim], so the buffer and critic never see them."""
         mask = self.action_mask
@@ -279,11 +345,13 @@ class Learner:
         return obs[..., : self.obs_dim]
 
     def act(self, obs: torch.Tensor, explore: bool) -> torch.Tensor:
-        """obs [S, obs] -> actions [S, act] in [-1, 1]; the method may override."""
+        """obs [S, obs] -> actions [S, act] in [-1, 1] (a discrete learner: int64 [S]); the method may override."""
         obs = self.trunk_obs(obs)
         with torch.no_grad():
             action = self.method.act(self, obs, explore)
             action = action if action is not None else self.policy_action(obs, explore, self.head)
+            if self.discrete:
+                return action  # indices are finite by construction; a discrete learner checks its values itself
             finite = torch.isfinite(action).all(dim=-1)  # [S]
             self.health.observe(finite, self.clock)
             return torch.where(finite[:, None], action, torch.zeros_like(action))
@@ -304,6 +372,9 @@ class Learner:
         self.total_updates = total_updates
 
     def random_action(self) -> torch.Tensor:
+        """[S, act] uniform in [-1, 1] (padding zeroed), or for a discrete learner int64 [S] uniform over the legal actions."""
+        if self.discrete:
+            return uniform_legal_action(self.rng, self.act_dim, self.legal_actions)
         return self.mask_action(self.rng.uniform(self.act_dim, low=-1.0, high=1.0))
 
     def observe(self, obs: torch.Tensor, action: torch.Tensor, reward: torch.Tensor, next_obs: torch.Tensor,

@@ -186,13 +186,7 @@ class ReplayBuffer:
 
     def restore(self, pointer: dict, chunks: list[dict]) -> None:
         """Refill from a pointer state and its chunks (in order; stale rows in them are skipped)."""
-        if pointer["capacity"] != self.capacity or pointer["obs_dtype"] != self.obs_dtype:
-            raise ValueError(f"replay checkpoint of capacity {pointer['capacity']} ({pointer['obs_dtype']}) loaded into "
-                             f"a buffer of capacity {self.capacity} ({self.obs_dtype})")
-        self.clear()
-        self.epoch, self.added = int(pointer["epoch"]), int(pointer["added"])
-        self.size, self.pointer = min(self.added, self.capacity), self.added % self.capacity
-        first_live = self.added - self.size
+        first_live = self.restore_counters(pointer)
         self.split.fill_(-1)
         chunks = [c for c in chunks if c["epoch"] == self.epoch and c["end"] > first_live]
         for chunk in chunks:
@@ -202,6 +196,17 @@ class ReplayBuffer:
         self._restore_side(chunks, first_live)
         self.pending.copy_(pointer["pending"])
         self.saved_upto = self.added
+
+    def restore_counters(self, pointer: dict) -> int:
+        """Empty the buffer and take a checkpoint's counters (checked against this buffer); returns the
+        index of the oldest transition still held."""
+        if pointer["capacity"] != self.capacity or pointer["obs_dtype"] != self.obs_dtype:
+            raise ValueError(f"replay checkpoint of capacity {pointer['capacity']} ({pointer['obs_dtype']}) loaded into "
+                             f"a buffer of capacity {self.capacity} ({self.obs_dtype})")
+        self.clear()
+        self.epoch, self.added = int(pointer["epoch"]), int(pointer["added"])
+        self.size, self.pointer = min(self.added, self.capacity), self.added % self.capacity
+        return self.added - self.size
 
     def _restore_side(self, chunks: list[dict], first_live: int) -> None:
         seed = torch.cat([c["cut_seed"] for c in chunks]) if chunks else torch.zeros(0, dtype=torch.long)

@@ -51,6 +51,7 @@ def _csv(value: str | None) -> list[str] | None:
 
 def cmd_list(args: Sequence[str]) -> None:
     from plasticbench.benchmark import registry
+    from plasticbench.envs.atari import GAME_SETS
     from plasticbench.envs.catalog import get_scenario, scenario_names
 
     what = args[0] if args else ""
@@ -64,6 +65,8 @@ def cmd_list(args: Sequence[str]) -> None:
         for name in scenario_names():
             s = get_scenario(name)
             print(f"{name:24s} family={s.family} setting={s.setting} backend={s.backend} tasks={len(s.tasks)}")
+        for name, members in GAME_SETS.items():
+            print(f"{name:24s} set of {len(members)} suites (suites={name})")
     else:
         raise UsageError(f"list what? got {what!r}; allowed: methods, learners, suites")
 

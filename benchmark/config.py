@@ -236,7 +236,7 @@ def resolve(cfg: Any) -> RunConfig:
     if dataset is not None and suite not in all_suite_names():
         raise ValueError(f"dataset= applies to offline suites only, not {suite!r}; allowed: {', '.join(all_suite_names())}")
     scenario = checked_scenario(suite, dataset) if suite in all_suite_names() else get_scenario(suite)
-    registry.check_compatible(method_cls, learner_name, scenario.setting, scenario.name)
+    registry.check_compatible(method_cls, learner_name, scenario.setting, scenario.name, scenario.discrete_actions)
     check_backend_available(scenario.backend)
     success_mode = check_success_mode(data["success_mode"], scenario.family)
     device = data["device"]

@@ -152,9 +152,12 @@ def plan_run(config: RunConfig) -> MemoryPlan:
         capacity, replay = dataset_size(config)
         checkpoint = learner
     else:
-        replay = buffer_bytes(seeds, capacity, scenario.obs_dim, scenario.act_dim, cfg.replay_dtype)
+        replay = registry.get_learner(config.learner).replay_bytes(seeds, capacity, scenario.obs_dim, scenario.act_dim,
+                                                                   cfg.replay_dtype)
         rows = min(config.scale.checkpoint_every, capacity)
-        checkpoint = chunk_bytes(seeds, rows, scenario.obs_dim, scenario.act_dim, cfg.replay_dtype) + learner
+        # a learner with a replay of its own (DQN's frames, each stored once) writes chunks smaller in proportion
+        compact = replay / buffer_bytes(seeds, capacity, scenario.obs_dim, scenario.act_dim, cfg.replay_dtype)
+        checkpoint = round(chunk_bytes(seeds, rows, scenario.obs_dim, scenario.act_dim, cfg.replay_dtype) * compact) + learner
     return MemoryPlan(shared=shared, run_id=config.run_id, label=f"{config.method}/{config.learner}/{config.suite}",
                       device=config.device, seeds=seeds, capacity=capacity, replay_dtype=cfg.replay_dtype,
                       replay_bytes=replay, learner_bytes=learner, checkpoint_bytes=checkpoint,

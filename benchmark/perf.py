@@ -98,10 +98,10 @@ def parse_options(options: dict[str, str]) -> PerfOptions:
     if unknown:
         raise ValueError(f"unknown perf option(s) {unknown}; allowed: {', '.join(OPTION_KEYS)}")
     learner = options.get("learner")
-    online = [name for name in learner_names() if not get_learner(name).offline]  # perf steps environments
+    online = [name for name in learner_names() if not get_learner(name).offline and not get_learner(name).discrete]  # perf steps MuJoCo
     if learner not in online:
         raise ValueError(f"perf needs learner=NAME, got {learner!r}; allowed: {', '.join(online)} "
-                         "(offline learners: python -m tools.offline_updates)")
+                         "(offline learners: python -m tools.offline_updates; dqn: python -m tools.dqn_speed)")
     if "seeds" not in options:
         raise ValueError("perf needs seeds=S1,S2,... (numbers of seeds trained at once), e.g. seeds=1,8")
     vs = options.get("vs") or None

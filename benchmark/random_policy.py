@@ -6,7 +6,9 @@ episode cap, the same evaluation environments (seed offsets of benchmark/runner.
 Nothing is trained, so the learner plays no part: the record's learner is `none` and one record
 serves every learner of its (suite, scale, seeds).
 
-Actions are uniform in [-1, 1] per dimension (the harness's action convention, envs/vector.py),
+Actions are uniform in [-1, 1] per dimension (the harness's action convention, envs/vector.py), or
+uniform over the game's legal actions on Atari (which needs no such record for its score, but one
+measured at full length checks the published random returns the score uses),
 drawn from each seed's own stream (baselines/seed_rng.py, stream RNG_STREAM), so a seed's returns
 do not depend on which other seeds were measured with it.
 """
@@ -20,11 +22,18 @@ from typing import Sequence
 
 import numpy as np
 
+import torch
+
+from plasticbench.baselines.learner import uniform_legal_action
 from plasticbench.baselines.seed_rng import SeedRNG
-from plasticbench.benchmark.config import HARNESS_VERSION, RunConfig, ScaleConfig, load_run_config
+from plasticbench.benchmark import registry
+from plasticbench.benchmark.config import HARNESS_VERSION, RunConfig, ScaleConfig, _value, load_run_config, select_backend
 from plasticbench.benchmark.reporting.record_loading import SCHEMA_VERSION
 from plasticbench.benchmark.reporting.scores import RANDOM_METHOD
 from plasticbench.benchmark.store import RunStore
+from plasticbench.envs.atari import legal_action_masks
+from plasticbench.envs.backends import evaluate_on_backend
+from plasticbench.envs.catalog import get_scenario, scenario_names
 from plasticbench.envs.evaluation import evaluate_policy
 from plasticbench.envs.task import Scenario
 
@@ -66,22 +75,40 @@ def random_config(overrides: Sequence[str]) -> RandomRunConfig:
     with the default learner is used), so they cannot differ from those of the runs it serves.
     """
     kept = [o for o in overrides if o.partition("=")[0].lstrip("+~").split(".")[0] not in ("method", "learner")]
-    run_config: RunConfig = load_run_config([*kept, "method=ft1"])
+    run_config: RunConfig = load_run_config([*kept, "method=ft1", *_discrete_learner(kept)])
     return RandomRunConfig(suite=run_config.suite, scale=run_config.scale, seeds=run_config.seeds,
                            results_dir=run_config.results_dir, scenario=run_config.scenario)
+
+
+def _discrete_learner(overrides: Sequence[str]) -> list[str]:
+    """`learner=<a discrete learner>` for a suite with discrete actions (Atari), which the default
+    learner cannot resolve against; [] otherwise. Any fitting learner would do: none is run."""
+    suite = _value(select_backend(overrides), "suite")
+    if suite not in scenario_names() or not get_scenario(suite).discrete_actions:
+        return []
+    fitting = [name for name in registry.learner_names() if registry.learner_fits(name, "online", discrete=True)]
+    if not fitting:
+        raise ValueError(f"suite {suite!r} has discrete actions and no discrete learner is registered; allowed learners: "
+                         f"{', '.join(registry.learner_names())}")
+    return [f"learner={fitting[0]}"]
 
 
 def task_returns(config: RandomRunConfig) -> np.ndarray:
     """[S, N]: each seed's mean return of the uniform-random policy on every task."""
     from plasticbench.benchmark.runner import EVAL_SEED_OFFSET
 
-    out = []
-    for task in config.scenario.tasks:
+    out, scenario = [], config.scenario
+    legal = legal_action_masks(scenario) if scenario.discrete_actions else None
+    for task in scenario.tasks:
         rng = SeedRNG(config.seeds, "cpu", stream=RNG_STREAM + task.index)
-        act_dim = config.scenario.act_dim
-        scores = evaluate_policy(lambda obs: rng.uniform(act_dim, low=-1.0, high=1.0), task, config.seeds,
-                                 config.scale.eval_episodes, config.scale.episode_length,
-                                 seed_offset=EVAL_SEED_OFFSET + task.index)
+        act_dim = scenario.act_dim
+        if legal is None:
+            policy, evaluate = (lambda obs: rng.uniform(act_dim, low=-1.0, high=1.0)), evaluate_policy
+        else:  # Atari: uniform over the game's legal actions, on its own backend
+            mask = torch.tensor(legal[task.index])
+            policy, evaluate = (lambda obs: uniform_legal_action(rng, act_dim, mask)), evaluate_on_backend
+        scores = evaluate(policy, task, config.seeds, config.scale.eval_episodes, config.scale.episode_length,
+                          seed_offset=EVAL_SEED_OFFSET + task.index)
         out.append(scores.numpy().astype(float))
     return np.stack(out, axis=1)
 

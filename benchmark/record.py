@@ -15,6 +15,8 @@ task), never SAC-N inside the continual run, whose critic carries over (continua
 It is null without a scratch record or a learned reference.
 Continual World records (family `continual_world`) score by success rate with CW's own metrics
 (success_scoring.py), from the success curves the record carries.
+Atari suites keep their own score too: human-normalized (`human`, `human_score`) from the published
+random and human returns of each game; no `random` record, no forward transfer (no scratch reference).
 Offline suites keep their own score (scores.py: a family outside RETURN_FAMILIES keeps the record's
 value): D4RL's normalized return (`d4rl`, a fraction, `d4rl_score`), with a `dataset` block (source,
 path, content hash, the dataset's own policy return). They need no `random` record: D4RL's REF_MIN is
@@ -39,7 +41,8 @@ from plasticbench.benchmark.success_scoring import success_scored
 from plasticbench.benchmark.metrics.plasticity import FINAL_DORMANT_TAU
 from plasticbench.benchmark.reporting.record_loading import SCHEMA_VERSION
 from plasticbench.benchmark.reporting.scores import (FAILURE_SCORE, RANDOM_METHOD, REFERENCE_METHOD, Normalized, TaskReference,
-                                                     d4rl_fraction, normalize, normalize_returns, references, task_reference)
+                                                     d4rl_fraction, human_normalized, normalize, normalize_returns, references,
+                                                     task_reference)
 from plasticbench.benchmark.store import find_records
 from plasticbench.benchmark.success_record import success_fields
 from plasticbench.envs.offline import dataset_record
@@ -121,6 +124,18 @@ def d4rl_score(raw: np.ndarray, ref_min: float, ref_max: float, failed: list[boo
     perf = d4rl_fraction(raw, ref_min, ref_max)
     scores = np.where(failed, FAILURE_SCORE, perf[:, -1, :].mean(axis=1))
     return perf, Normalized(scores, "d4rl", True), {"kind": "d4rl", "source": "d4rl_infos", "ref_min": ref_min, "ref_max": ref_max}
+
+
+def human_score(raw: np.ndarray, scenario, failed: list[bool], episode_cap: int | None) -> tuple[np.ndarray, Normalized, dict]:
+    """Atari's own score: human-normalized curves [S, E, N] from each task's published (random, human)
+    pair, per-seed scores (mean final over games; FAILURE_SCORE for a diverged seed) and `normalization`.
+    `episode_cap` (agent steps, smoke's) is recorded: a capped game's HNS is no published-protocol HNS."""
+    random, human = (np.array([t.human_reference[i] for t in scenario.tasks], float) for i in (0, 1))
+    perf = human_normalized(raw, random, human)
+    scores = np.where(failed, FAILURE_SCORE, perf[:, -1, :].mean(axis=1))
+    return perf, Normalized(scores, "human", True), {"kind": "human", "source": "dqn_zoo_atari_data",
+                                                      "random_returns": random.tolist(), "human_returns": human.tolist(),
+                                                      "episode_cap": episode_cap}
 
 
 def _scratch_curves(config: RunConfig, ref: TaskReference) -> tuple[np.ndarray, np.ndarray, list] | None:
@@ -218,6 +233,9 @@ def _assemble(config: RunConfig, state: "RunState", one_policy_params: int, crit
     elif data is not None:
         perf, norm, normalization = d4rl_score(raw, data.ref_min, data.ref_max, failed)
         offline, scratch = {"dataset": dataset_record(data, config.scenario.obs_dim, config.scenario.act_dim)}, None
+    elif config.scenario.published_references:
+        perf, norm, normalization = human_score(raw, config.scenario, failed, config.scale.episode_length)
+        scratch = None
     else:
         norm, ref, normalization = score_record(config, final, diverged)
         learned = ref is not None and ref.learned

@@ -17,7 +17,8 @@ from plasticbench.methods.base import Method
 ENTRY_POINT_GROUP = "plasticbench.methods"
 SETTINGS = frozenset({"online", "continual", "offline", "multitask", "discrete"})
 LEARNERS = {"sac": "plasticbench.baselines.sac:SAC", "td3": "plasticbench.baselines.td3:TD3",
-            "bcq": "plasticbench.baselines.bcq:BCQ", "iql": "plasticbench.baselines.iql:IQL"}
+            "bcq": "plasticbench.baselines.bcq:BCQ", "iql": "plasticbench.baselines.iql:IQL",
+            "dqn": "plasticbench.baselines.dqn:DQN"}
 
 _METHODS: dict[str, type[Method]] = {}
 _discovered = False
@@ -84,23 +85,31 @@ def get_learner(name: str) -> type:
     return getattr(importlib.import_module(module), attr)
 
 
-def check_compatible(method: type[Method], learner: str, setting: str, suite: str = "") -> None:
-    """Raise before any work if `method` does not declare `learner` and `setting`."""
+def check_compatible(method: type[Method], learner: str, setting: str, suite: str = "", discrete: bool = False) -> None:
+    """Raise before any work if `method` does not declare `learner` and `setting`, or the learner cannot
+    act in the suite (`discrete`: the suite's actions are indices, Atari)."""
     if learner not in method.learners:
         raise ValueError(f"method {method.name!r} does not support learner {learner!r}; it supports: {', '.join(sorted(method.learners))}")
     where = f" (suite {suite!r})" if suite else ""
     if setting not in method.settings:
         raise ValueError(f"method {method.name!r} does not support the {setting!r} setting{where}; it supports: {', '.join(sorted(method.settings))}")
-    if not learner_fits(learner, setting):
-        kind = "offline (it trains from a dataset only)" if get_learner(learner).offline else "online"
-        fitting = [name for name in learner_names() if learner_fits(name, setting)]
-        raise ValueError(f"learner {learner!r} is {kind} and cannot run the {setting!r} setting{where}; learners for it: {', '.join(fitting)}")
+    if not learner_fits(learner, setting, discrete):
+        fitting = [name for name in learner_names() if learner_fits(name, setting, discrete)]
+        if get_learner(learner).offline != (setting == "offline"):
+            kind = "offline (it trains from a dataset only)" if get_learner(learner).offline else "online"
+            raise ValueError(f"learner {learner!r} is {kind} and cannot run the {setting!r} setting{where}; learners for it: {', '.join(fitting)}")
+        kind = "discrete (it acts with action indices)" if get_learner(learner).discrete else "continuous"
+        actions = "discrete" if discrete else "continuous"
+        raise ValueError(f"learner {learner!r} is {kind} and cannot act in a suite with {actions} actions{where}; "
+                         f"learners for it: {', '.join(fitting) or '(none registered)'}")
 
 
-def learner_fits(learner: str, setting: str) -> bool:
-    """Offline learners run exactly the offline setting; every other learner runs every other setting."""
-    return get_learner(learner).offline == (setting == "offline")
+def learner_fits(learner: str, setting: str, discrete: bool = False) -> bool:
+    """Offline learners run exactly the offline setting, every other learner every other setting; a
+    discrete learner runs exactly the suites with discrete actions."""
+    cls = get_learner(learner)
+    return cls.offline == (setting == "offline") and cls.discrete == discrete
 
 
-def is_compatible(method: type[Method], learner: str, setting: str) -> bool:
-    return learner in method.learners and setting in method.settings and learner_fits(learner, setting)
+def is_compatible(method: type[Method], learner: str, setting: str, discrete: bool = False) -> bool:
+    return learner in method.learners and setting in method.settings and learner_fits(learner, setting, discrete)

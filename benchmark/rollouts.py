@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import torch
 
+from plasticbench.envs.backends import rollout_makers
 from plasticbench.envs.evaluation import Policy, play_episodes, play_steps
 from plasticbench.envs.task import Task
 
@@ -27,8 +28,9 @@ class Rollouts:
 
     def __call__(self, task: Task, policy: Policy, steps: int | None, seed_offset: int) -> tuple[torch.Tensor, list[int]]:
         """([S] returns, [S] env steps each seed spent)."""
+        episode_env, vector_env = rollout_makers(task)
         if steps is None:
             return play_episodes(policy, task, self.seeds, self.eval_episodes, self.episode_length, seed_offset,
-                                 self.device)
-        returns = play_steps(policy, task, self.seeds, steps, self.episode_length, seed_offset, self.device)
+                                 self.device, make_env=episode_env)
+        returns = play_steps(policy, task, self.seeds, steps, self.episode_length, seed_offset, self.device, vector_env)
         return returns, [steps] * len(self.seeds)

@@ -31,6 +31,7 @@ from plasticbench.benchmark.record import build_record, task_bounds
 from plasticbench.benchmark.rollouts import Rollouts
 from plasticbench.benchmark.store import RunStore
 from plasticbench.benchmark.success_evaluation import evaluate_success_tasks
+from plasticbench.envs.atari import legal_action_masks
 from plasticbench.envs.backends import evaluate_on_backend, make_vector_env
 from plasticbench.envs.task import Task
 from plasticbench.envs.vector import StepResult
@@ -71,10 +72,11 @@ def build(config: RunConfig) -> tuple[Learner, Method]:
     learner_cls = registry.get_learner(config.learner)
     scenario = config.scenario
     learner_config = dataclasses.replace(config.learner_config, buffer_size=replay_capacity(config))
+    legal = {"task_action_masks": legal_action_masks(scenario)} if learner_cls.discrete else {}
     learner = learner_cls(learner_config, scenario.obs_dim, scenario.act_dim, config.seeds, method,
                           num_tasks=len(scenario.tasks), device=config.device, multitask=scenario.multitask,
                           task_budgets=[config.budget(t) for t in scenario.tasks],
-                          task_act_dims=[t.act_dim or scenario.act_dim for t in scenario.tasks])
+                          task_act_dims=[t.act_dim or scenario.act_dim for t in scenario.tasks], **legal)
     learner.event_snapshots = True
     learner.rollouts = Rollouts(config.seeds, config.scale.episode_length, config.scale.eval_episodes, learner.device)
     if scenario.offline_data:
@@ -139,7 +141,7 @@ def evaluate_tasks(config: RunConfig, learner: Learner, method: Method, upto: in
     returns: list[list[float] | None] = [None] * len(tasks)
     for task in tasks[: upto + 1]:
         head = task.index if learner.num_heads > 1 else 0
-        with method.evaluating(learner, task.index):
+        with method.evaluating(learner, task.index), learner.acting_on(task.index):
             scores = evaluate_on_backend(lambda obs: learner.policy_action(obs, False, head), task, config.seeds,
                                      config.scale.eval_episodes, config.scale.episode_length,
                                      seed_offset=EVAL_SEED_OFFSET + task.index, device=learner.device)

@@ -2,9 +2,10 @@
 
 Compatibility comes from the registry's declarations, so a newly registered method joins the
 grid with no edit here. Every scenario also gets its `random` cell: the uniform-random policy's
-returns, R_random of every score (benchmark/random_policy.py), measured first (`phases`); offline
-suites excepted, whose score is D4RL's own (R - REF_MIN) / (REF_MAX - REF_MIN) with REF_MIN the
-published random policy's return, so a measured one would be computed and never read; so are the
+returns, R_random of every score (benchmark/random_policy.py), measured first (`phases`); suites
+scored against published references excepted: offline ones, whose score is D4RL's own (R - REF_MIN) /
+(REF_MAX - REF_MIN) with REF_MIN the published random policy's return, and Atari's, human-normalized
+with DQN Zoo's random returns, so a measured one would be computed and never read; so are the
 success-rate suites (Continual World, MT10), scored by success alone. Runs whose record exists are skipped (their run_id is the hash of the
 resolved config), so an interrupted suite picks up where it stopped.
 
@@ -37,7 +38,7 @@ from plasticbench.benchmark.runner import run
 from plasticbench.benchmark.store import RunStore
 from plasticbench.benchmark.success_evaluation import SUCCESS_FAMILIES
 from plasticbench.envs.backends import backend_available
-from plasticbench.envs.catalog import get_scenario, scenario_names
+from plasticbench.envs.catalog import default_suites, expand_sets, get_scenario, scenario_names
 
 POLL_S = 1.0  # how often `launch` looks for new records while the engine works
 
@@ -64,23 +65,24 @@ def _pick(requested: Sequence[str] | None, allowed: list[str], what: str) -> lis
 def grid(scale: str, suites: Sequence[str] | None = None, methods: Sequence[str] | None = None,
          learners: Sequence[str] | None = None, extra: Sequence[str] = ()) -> list[list[str]]:
     """Override lists of every compatible (method, learner, scenario) at `scale`, and each scenario's
-    random cell; without `suites`, every scenario whose backend is installed (brax scenarios need jax
-    and brax)."""
+    random cell; without `suites`, every scenario of the default grid (`default_suites`) whose backend
+    is installed (brax scenarios need jax and brax, Atari ale-py). A named set (`atari_100k`) stands
+    for its suites."""
     cells = []
-    for suite in _pick(suites, scenario_names(), "suite"):
+    for suite in _pick(expand_sets(suites), scenario_names(), "suite") if suites else default_suites():
         scenario = get_scenario(suite)
         if not suites and not backend_available(scenario.backend):
             continue  # e.g. brax suites without jax: named explicitly, they fail with the install command
         setting = scenario.setting
-        # offline suites score D4RL's published range, whose REF_MIN is already R_random; success-rate suites
-        # (Continual World, MT10) score success, which no R_random divides, and a random record there carries
-        # no success curve, which the leaderboard refuses as a CW record
-        if setting != "offline" and scenario.family not in SUCCESS_FAMILIES:
+        # a published range (D4RL, human-normalized) already holds R_random; success-rate suites (Continual World,
+        # MT10) score success, which no R_random divides, and a random record there carries no success curve,
+        # which the leaderboard refuses as a CW record
+        if not scenario.published_references and scenario.family not in SUCCESS_FAMILIES:
             cells.append([f"method={RANDOM_METHOD}", f"suite={suite}", f"scale={scale}", *extra])
         for method in _pick(methods, registry.method_names(), "method"):
             method_cls = registry.get_method(method)
             for learner in _pick(learners, registry.learner_names(), "learner"):
-                if registry.is_compatible(method_cls, learner, setting):
+                if registry.is_compatible(method_cls, learner, setting, scenario.discrete_actions):
                     cells.append([f"method={method}", f"learner={learner}", f"suite={suite}", f"scale={scale}", *extra])
     return cells
 

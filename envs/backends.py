@@ -2,11 +2,13 @@
 
 The run loop asks here, never a backend by name, so `backend=brax|mujoco` changes nothing else.
 The brax modules import JAX, so they load only when a brax task is stepped. Meta-World tasks
-(envs/continual_world.py) are MuJoCo envs with a gymnasium interface, stepped by the MuJoCo path.
+(envs/continual_world.py) are MuJoCo envs with a gymnasium interface, stepped by the MuJoCo path. The Atari ones
+(`ale`) need the `atari` extra and load only when an Atari task is stepped.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -15,9 +17,9 @@ import torch
 from plasticbench.envs.evaluation import evaluate_policy
 from plasticbench.envs.process_vector import ProcessSeedVectorEnv, parallel_envs_useful
 from plasticbench.envs.task import Task
-from plasticbench.envs.vector import SeedVectorEnv
+from plasticbench.envs.vector import SeedEnv, SeedVectorEnv
 
-BACKENDS: tuple[str, ...] = ("mujoco", "brax", "metaworld")
+BACKENDS: tuple[str, ...] = ("mujoco", "brax", "metaworld", "ale")
 
 
 def backend_available(backend: str) -> bool:
@@ -41,6 +43,10 @@ def check_backend_available(backend: str) -> None:
         from plasticbench.envs.continual_world import require_metaworld
 
         require_metaworld()
+    if backend == "ale":
+        from plasticbench.envs.atari_preprocessing import require_ale
+
+        require_ale()
 
 
 def _check(task: Task) -> None:
@@ -58,6 +64,10 @@ def make_vector_env(task: Task, seeds: Sequence[int], max_episode_steps: int | N
         return BraxVectorEnv(task, seeds, max_episode_steps, device, seed_offset)
     if task.backend == "metaworld" and parallel_envs_useful(len(seeds)):  # bit-identical, seeds in parallel
         return ProcessSeedVectorEnv(task, seeds, max_episode_steps, device, seed_offset)
+    if task.backend == "ale":
+        from plasticbench.envs.atari_vector import AtariVectorEnv
+
+        return AtariVectorEnv(task, seeds, max_episode_steps, device, seed_offset, training=True)
     return SeedVectorEnv(task, seeds, max_episode_steps, device, seed_offset)
 
 
@@ -70,4 +80,20 @@ def evaluate_on_backend(policy: Callable[[torch.Tensor], torch.Tensor], task: Ta
         from plasticbench.envs.brax import evaluate_brax_policy
 
         return evaluate_brax_policy(policy, task, seeds, episodes, max_episode_steps, seed_offset, device)
+    if task.backend == "ale":
+        from plasticbench.envs.atari_vector import play_atari_episodes
+
+        return play_atari_episodes(policy, task, seeds, episodes, max_episode_steps, seed_offset, device)[0]
     return evaluate_policy(policy, task, seeds, episodes, max_episode_steps, seed_offset, device)
+
+
+def rollout_makers(task: Task) -> tuple[Callable, Callable]:
+    """(one seed's env for whole episodes, the S seeds' vector env for a fixed number of steps) that
+    `ctx.rollout` plays `task` with (benchmark/rollouts.py): Atari games in evaluation mode (whole games,
+    raw rewards); SeedEnv and SeedVectorEnv for every other backend, as before."""
+    _check(task)
+    if task.backend == "ale":
+        from plasticbench.envs.atari_vector import AtariVectorEnv, make_evaluation_game
+
+        return make_evaluation_game, functools.partial(AtariVectorEnv, training=False)
+    return SeedEnv, SeedVectorEnv

@@ -1,14 +1,15 @@
 """Scenario catalog: the names `get_scenario` accepts and the builder behind each.
 
-Suites in other backends (brax, continual_world, atari) add their builders here when they
+Suites in other backends (brax, continual_world) add their builders here when they
 land; offline suites are the dataset files present; a name maps to a zero-argument builder so nothing is built until asked.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
+from plasticbench.envs.atari import ATARI_BUILDERS, GAME_SETS, GRID_GAMES
 from plasticbench.envs.continual_world_scenarios import CW_BUILDERS, MULTITASK_BUILDERS
 from plasticbench.envs.halfcheetah_scenarios import TASKS as HALFCHEETAH_SCENARIOS
 from plasticbench.envs.halfcheetah_scenarios import halfcheetah_scenario
@@ -27,6 +28,7 @@ _BUILDERS: dict[str, Callable[[], Scenario]] = {
     **LOCOMOTION_BUILDERS,  # scenarios.md §1.5 on brax (`<name>_brax`), Ant and Humanoid on MuJoCo
     **CW_BUILDERS,  # scenarios.md §2: cw10, cw20, cw3_t1..cw3_t8 on metaworld (envs/continual_world_scenarios.py)
     **MULTITASK_BUILDERS,  # scenarios.md §2.4: mt10, every Meta-World MT10 task at once (a multitask suite)
+    **ATARI_BUILDERS,  # scenarios.md §5: `atari_<game>` for the 57 games, `atari_continual` (envs/atari.py)
 }
 
 
@@ -47,3 +49,14 @@ def get_scenario(name: str) -> Scenario:
     if name not in builders:
         raise ValueError(f"unknown scenario {name!r}; allowed: {sorted(builders)}")
     return builders[name]()
+
+
+def default_suites() -> list[str]:
+    """The suites a grid plans when none is named: every scenario except the Atari games beyond
+    GRID_GAMES (57 pixel suites would swamp every other family; name them, or their set)."""
+    return [name for name in scenario_names() if name not in ATARI_BUILDERS or name in GRID_GAMES]
+
+
+def expand_sets(names: Sequence[str]) -> list[str]:
+    """Suite names with each named set (`atari_100k`, envs/atari.py GAME_SETS) replaced by its suites, in order."""
+    return [suite for name in names for suite in GAME_SETS.get(name, (name,))]

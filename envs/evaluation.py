@@ -21,7 +21,8 @@ Policy = Callable[[torch.Tensor], torch.Tensor]
 @torch.no_grad()
 def play_episodes(policy: Policy, task: Task, seeds: Sequence[int], episodes: int, max_episode_steps: int | None,
                   seed_offset: int, device: torch.device | str = "cpu",
-                  observer: Callable[[int, SeedEnv, bool], None] | None = None) -> tuple[torch.Tensor, list[int]]:
+                  observer: Callable[[int, SeedEnv, bool], None] | None = None,
+                  make_env: Callable = SeedEnv) -> tuple[torch.Tensor, list[int]]:
     """([S] mean episodic return over `episodes` full episodes per seed, [S] env steps each seed took).
 
     `policy` maps [S, obs] float32 to [S, act] in [-1, 1]; rows of seeds that already finished
@@ -29,18 +30,21 @@ def play_episodes(policy: Policy, task: Task, seeds: Sequence[int], episodes: in
     (seeds[s], seed_offset) keep evaluation independent of the training envs' streams.
     `observer(s, env, episode_ended)` sees every step of seed s before an ended episode's env is
     reset (the success rates of benchmark/success_evaluation.py read the step's flag there).
+    `make_env(task, seed, max_episode_steps, seed_offset)` builds one seed's env with SeedEnv's interface
+    (the Atari games: uint8 frames in, action indices out, kept in their own dtypes).
     """
     if episodes < 1:
         raise ValueError(f"episodes must be >= 1, got {episodes}")
-    envs = [SeedEnv(task, int(s), max_episode_steps, seed_offset) for s in seeds]
+    envs = [make_env(task, int(s), max_episode_steps, seed_offset) for s in seeds]
     steps = [0] * len(envs)
     try:
         for env in envs:
             env.reset()
         returns: list[list[float]] = [[] for _ in envs]
         while any(len(r) < episodes for r in returns):
-            obs = torch.from_numpy(np.stack([env.obs for env in envs]).astype(np.float32)).to(device)
-            actions = policy(obs).detach().to("cpu", torch.float64).numpy()  # [S, act]
+            rows = np.stack([env.obs for env in envs])
+            obs = torch.from_numpy(rows.astype(np.float32) if rows.dtype.kind == "f" else rows).to(device)
+            actions = policy(obs).detach().cpu().numpy()  # [S, act] (SeedEnv scales them in float64), or [S] indices
             for s, env in enumerate(envs):
                 if len(returns[s]) == episodes:
                     continue
@@ -66,13 +70,14 @@ def evaluate_policy(policy: Policy, task: Task, seeds: Sequence[int], episodes: 
 
 @torch.no_grad()
 def play_steps(policy: Policy, task: Task, seeds: Sequence[int], steps: int, max_episode_steps: int | None,
-               seed_offset: int, device: torch.device | str = "cpu") -> torch.Tensor:
+               seed_offset: int, device: torch.device | str = "cpu", make_vector: Callable = SeedVectorEnv) -> torch.Tensor:
     """[S] total reward of exactly `steps` env steps per seed from a fresh, seeded reset (episodes that
     end restart, and their rewards keep adding up): CSP's "cumulative reward at the last step" of a
-    validation rollout (continual-baselines.md §9.4), one environment per seed."""
+    validation rollout (continual-baselines.md §9.4), one environment per seed. `make_vector(task, seeds,
+    max_episode_steps, device, seed_offset)` builds the S envs (SeedVectorEnv's interface)."""
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
-    env = SeedVectorEnv(task, seeds, max_episode_steps, device, seed_offset)
+    env = make_vector(task, seeds, max_episode_steps, device, seed_offset)
     try:
         obs, total = env.reset(), torch.zeros(len(seeds), dtype=torch.float64)
         for _ in range(steps):

@@ -9,6 +9,7 @@ environment repeats: HalfCheetah "forgetting" has 8 task ids and ids 0 and 4 are
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +41,8 @@ class Task:
     """Action components the task's env uses when the scenario pads actions to a shared size (ne_cycle);
     None: all of them. Learners set the target entropy from it and zero the padded components."""
     backend: str = "mujoco"  # which vector env steps it (envs/backends.py)
+    human_reference: tuple[float, float] | None = None
+    """(random, human) returns of an Atari game: its score is human-normalized (envs/atari_games.py)."""
 
     def budget(self, scale: str) -> int:
         """Env steps for this task at `scale`; unknown scales are an error naming the allowed ones."""
@@ -89,6 +92,7 @@ class Scenario:
     method_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     offline_data: OfflineData | None = None  # set exactly for the offline setting
     scale_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # scale -> its schedule settings
+    discrete_actions: bool = False  # integer actions (Atari): only a discrete learner (`Learner.discrete`) runs it
 
     def __post_init__(self) -> None:
         if self.setting not in SETTINGS:
@@ -107,22 +111,36 @@ class Scenario:
         return self.setting == "multitask"
 
     @functools.cached_property
-    def _spaces(self) -> tuple[int, int]:
-        """(obs_dim, act_dim) read from one built env of the first task; cached since building costs ms."""
+    def _spaces(self) -> tuple[tuple[int, ...], int]:
+        """(observation shape, act_dim) read from one built env of the first task; cached since building
+        costs ms. A discrete action space's act_dim is its number of actions."""
         env = self.tasks[0].make(None)
         try:
-            return int(env.observation_space.shape[0]), int(env.action_space.shape[0])
+            space = env.action_space
+            act_dim = int(space.n) if isinstance(space, gymnasium.spaces.Discrete) else int(space.shape[0])
+            return tuple(int(d) for d in env.observation_space.shape), act_dim
         finally:
             env.close()
 
     @property
-    def obs_dim(self) -> int:
-        """Observation size shared by every task of the scenario."""
+    def obs_shape(self) -> tuple[int, ...]:
+        """Observation shape shared by every task: (obs_dim,) for vectors, (4, 84, 84) for Atari frames."""
         return self._spaces[0]
 
     @property
+    def published_references(self) -> bool:
+        """Whether the score's range is published for every task (D4RL's REF_MIN/MAX, Atari's random and
+        human returns), so the harness measures no random policy for it."""
+        return self.offline_data is not None or all(t.human_reference is not None for t in self.tasks)
+
+    @property
+    def obs_dim(self) -> int:
+        """Observation size shared by every task of the scenario (elements of an image observation)."""
+        return math.prod(self._spaces[0])
+
+    @property
     def act_dim(self) -> int:
-        """Action size shared by every task of the scenario."""
+        """Action size shared by every task of the scenario (number of actions when discrete)."""
         return self._spaces[1]
 
     def budget(self, scale: str) -> int:

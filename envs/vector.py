@@ -91,6 +91,11 @@ class SeedEnv:
         self.episode_return += float(reward)
         return self.obs, float(reward), bool(terminated), bool(truncated)
 
+    def episode_over(self, terminated: bool, truncated: bool) -> bool:
+        """Whether the episode ended, so the vector env reports and resets it (an Atari game decides
+        otherwise at a lost life in training, envs/atari_vector.py)."""
+        return terminated or truncated
+
     def state_dict(self) -> dict[str, Any]:
         """Plain tensors, ints, floats and dicts only, so `torch.load(weights_only=True)` reads it."""
         unwrapped = self.env.unwrapped
@@ -189,11 +194,15 @@ class SeedVectorEnv:
         (envs/process_vector.py runs them in worker processes instead)."""
         return [run_command(env, command, arg) for env, arg in zip(self._envs, args)]
 
-    def step(self, actions: torch.Tensor) -> StepResult:
-        """Step every env with its row of `actions` ([S, act] in [-1, 1]); auto-reset ended episodes."""
+    def _host_actions(self, actions: torch.Tensor) -> np.ndarray:
+        """[S, act] float64 on the host, after checking the shape (subclasses with other actions override)."""
         if tuple(actions.shape) != (self.num_seeds, self.act_dim):
             raise ValueError(f"actions must have shape {(self.num_seeds, self.act_dim)}, got {tuple(actions.shape)}")
-        rows = self._rows("step", list(actions.detach().to("cpu", torch.float64).numpy()))
+        return actions.detach().to("cpu", torch.float64).numpy()
+
+    def step(self, actions: torch.Tensor) -> StepResult:
+        """Step every env with its row of `actions` ([S, act] in [-1, 1]); auto-reset ended episodes."""
+        rows = self._rows("step", list(self._host_actions(actions)))
         next_obs, rewards, terms, truncs, obs, returns = zip(*rows)
         return StepResult(
             next_obs=self._tensor(next_obs),
@@ -226,7 +235,7 @@ def run_command(env: SeedEnv, command: str, arg: Any) -> Any:
         if env.obs is None:
             raise RuntimeError("call reset() before step()")
         next_obs, reward, terminated, truncated = env.step(arg)
-        finished = env.episode_return if terminated or truncated else None
+        finished = env.episode_return if env.episode_over(terminated, truncated) else None
         if finished is not None:
             env.reset()
         return next_obs, reward, terminated, truncated, env.obs, finished

@@ -9,6 +9,6 @@ from plasticbench.benchmark.registry import register_method
 from plasticbench.methods.base import Method
 
 
-@register_method("ft1", settings={"online", "continual", "offline", "multitask"}, learners={"sac", "td3", "bcq", "iql"})
+@register_method("ft1", settings={"online", "continual", "offline", "multitask"}, learners={"sac", "td3", "bcq", "iql", "dqn"})
 class FT1(Method):
     """Plain fine-tuning: every hook keeps its no-op default."""

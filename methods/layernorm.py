@@ -5,17 +5,22 @@ metrics-plasticity.md §0 measures neurons after the activation that follows the
 normalization statistics are taken over one sample's features of one seed, and every seed has its
 own gain and bias, so nothing is shared across the seed axis (ARCHITECTURE.md, "The seed axis").
 Model size is unchanged apart from the 2*H affine parameters per hidden layer.
+
+On DQN's Nature CNN the dense hidden layers are normalized (its convolutions are not: the spec's
+LayerNorm is NE's, of MLP hidden layers); the conv trunk, the Xavier init and the exact Q head stay
+as in plain DQN, so DQN and DQN+LayerNorm differ by the normalization alone.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from plasticbench.baselines.batched import BatchedMLP
+from plasticbench.baselines.batched import BatchedLinear, BatchedMLP
+from plasticbench.baselines.nature_cnn import ConvNetworkSpec
 from plasticbench.baselines.seed_rng import SeedRNG
 from plasticbench.benchmark.registry import register_method
 from plasticbench.methods.base import Method
@@ -48,8 +53,8 @@ class LayerNormMLP(BatchedMLP):
     """A BatchedMLP whose hidden layers are Linear -> LayerNorm -> activation; the output layer is plain."""
 
     def __init__(self, num_seeds: int, sizes: Sequence[int], activation: str, rng: SeedRNG, heads: int = 1,
-                 eps: float = 1e-5, affine: bool = True) -> None:
-        super().__init__(num_seeds, sizes, activation, rng, heads)
+                 eps: float = 1e-5, affine: bool = True, linear: Callable[..., BatchedLinear] = BatchedLinear) -> None:
+        super().__init__(num_seeds, sizes, activation, rng, heads, linear)
         self.norms = nn.ModuleList(BatchedLayerNorm(num_seeds, layer.out_features, eps, affine, rng.device)
                                    for layer in self.layers[:-1])
 
@@ -64,7 +69,7 @@ class LayerNormMLP(BatchedMLP):
             norm.reset_parameters(rng, seeds)
 
 
-@register_method("layernorm", settings={"online", "continual", "offline"}, learners={"sac", "td3", "bcq", "iql"})
+@register_method("layernorm", settings={"online", "continual", "offline"}, learners={"sac", "td3", "bcq", "iql", "dqn"})
 class LayerNorm(Method):
     """Plain fine-tuning with LayerNorm in the hidden layers of the chosen networks."""
 
@@ -79,5 +84,8 @@ class LayerNorm(Method):
     def build(self, ctx, role, spec):
         if role not in self.config.roles:
             return None
-        return LayerNormMLP(spec.num_seeds, spec.sizes, spec.activation, spec.rng, spec.heads,
-                            eps=self.config.eps, affine=self.config.affine)
+        make = lambda sizes, linear: LayerNormMLP(spec.num_seeds, sizes, spec.activation, spec.rng, spec.heads,
+                                                  eps=self.config.eps, affine=self.config.affine, linear=linear)
+        if isinstance(spec, ConvNetworkSpec):  # DQN: the dense hidden layers after the conv trunk (module docstring)
+            return spec.default(dense=make)
+        return make(spec.sizes, BatchedLinear)

@@ -24,17 +24,23 @@ Optimizer (pi.md §3.2): `ctx.reset_optimizers()` re-registers every parameter, 
 (pi.md §8, the bug of [Pl]); frozen tensors have requires_grad False and never receive a gradient, so
 Adam skips them. With `keep_optimizer_state` (default, [T] README) the Adam moments of the parameters
 that existed before are carried over and theta'_1 starts from fresh moments.
+
+On DQN (the setting of the PI paper, Atari) the encoder phi is the Nature CNN's conv trunk and its
+dense hidden layers, the head the last `head_layers` dense layers of the Q-network; its layers are
+DQN's own (Xavier, the exact Q head), so DQN and DQN+PI differ by the injection alone.
 """
 from __future__ import annotations
 
 import copy
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 import torch
 from torch import nn
 
-from plasticbench.baselines.batched import BatchedMLP, params_per_seed
+from plasticbench.baselines.batched import BatchedLinear, BatchedMLP
+from plasticbench.baselines.nature_cnn import ConvNetworkSpec
 from plasticbench.baselines.seed_rng import SeedRNG
 from plasticbench.benchmark.registry import register_method
 from plasticbench.methods.base import Method
@@ -59,8 +65,8 @@ class InjectableMLP(BatchedMLP):
     """A BatchedMLP whose head (its last `head_layers` layers) can be injected; x [S, B, in] -> [S, B, out]."""
 
     def __init__(self, num_seeds: int, sizes: tuple[int, ...], activation: str, rng: SeedRNG, heads: int = 1,
-                 head_layers: int = 1) -> None:
-        super().__init__(num_seeds, sizes, activation, rng, heads)
+                 head_layers: int = 1, linear: Callable[..., BatchedLinear] = BatchedLinear) -> None:
+        super().__init__(num_seeds, sizes, activation, rng, heads, linear)
         if not 1 <= head_layers < len(self.layers):
             raise ValueError(f"head_layers={head_layers} must be in [1, {len(self.layers) - 1}] for sizes {tuple(sizes)}")
         self.head_layers = head_layers
@@ -137,7 +143,7 @@ def injectable_modules(network: nn.Module) -> list[InjectableMLP]:
     return [m for m in network.modules() if isinstance(m, InjectableMLP)]
 
 
-@register_method("pi", settings={"online", "continual"}, learners={"sac", "td3"})
+@register_method("pi", settings={"online", "continual"}, learners={"sac", "td3", "dqn"})
 class PlasticityInjection(Method):
     """Freeze the head, add a fresh head minus its frozen copy; the output is unchanged at injection."""
 
@@ -178,7 +184,11 @@ class PlasticityInjection(Method):
     def build(self, ctx, role, spec):
         if role not in self.config.roles:
             return None
-        return InjectableMLP(spec.num_seeds, spec.sizes, spec.activation, spec.rng, spec.heads, self.config.head_layers)
+        make = lambda sizes, linear: InjectableMLP(spec.num_seeds, sizes, spec.activation, spec.rng, spec.heads,
+                                                   self.config.head_layers, linear)
+        if isinstance(spec, ConvNetworkSpec):  # DQN: the head is the dense part's last layers (module docstring)
+            return spec.default(dense=make)
+        return make(spec.sizes, BatchedLinear)
 
     def injection_step(self, ctx) -> int | None:
         if self.config.injection_step is not None:
@@ -192,7 +202,7 @@ class PlasticityInjection(Method):
         self.injected_at.append(ctx.env_steps)
 
     def _inject(self, ctx) -> None:
-        for role in self.config.roles:
+        for role in (r for r in self.config.roles if r in ctx.networks):  # DQN has no actor
             online = injectable_modules(ctx.networks[role])
             target_role = ctx.target_roles.get(role)
             targets = injectable_modules(ctx.networks[target_role]) if target_role is not None else [None] * len(online)
@@ -221,7 +231,7 @@ class PlasticityInjection(Method):
 
     def model_size(self, ctx) -> int:
         """Every policy parameter held per seed: phi, theta, and each theta'_1 and theta'_2 (pi.md §4)."""
-        return params_per_seed(ctx.networks["actor"])
+        return ctx.policy_params()
 
     def state_dict(self) -> dict:
         return {"injected_at": list(self.injected_at), "step_injection_done": self.step_injection_done}

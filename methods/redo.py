@@ -14,6 +14,15 @@ Schedule (methods/schedule.py): F = `period_fraction` x the task budget, counted
 env step), redo.md §5's proposal for TD3/SAC on MuJoCo; 50 at short (50k steps) and 1, i.e. every
 update, at smoke (300 steps), about 1,000 events per task at every scale. An event counts for a seed
 when it recycled at least one of that seed's neurons.
+
+On DQN's Nature CNN (baselines/nature_cnn.py) a convolution's neurons are its output channels: a
+dormant channel gets a fresh filter and zero bias, and its outgoing weights (the next convolution's
+input channel, or the h*w flattened columns of the dense layer after the flatten) are zeroed
+(redo.md §2, §7 test 5). The ReDo paper's DQN settings (redo.md §5: F = 1,000 gradient steps,
+tau = 0.025, B_stat = 64; as a fraction of the 10M-agent-step budget `period_fraction=1e-4`; its
+`reset_end_step` 2.5M counts gradient steps, i.e. the whole run at one update per 4 agent steps)
+belong in the Atari scenarios' method overrides, not in these defaults. DQN has no
+actor: roles the learner lacks are skipped.
 """
 from __future__ import annotations
 
@@ -23,7 +32,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from plasticbench.baselines.batched import BatchedLinear, BatchedMLP, batched_mlps
+from plasticbench.baselines.batched import BatchedMLP, batched_mlps
+from plasticbench.baselines.batched_conv import BatchedConv2d
+from plasticbench.baselines.nature_cnn import ConvQNetwork
 from plasticbench.baselines.seed_rng import SeedRNG
 from plasticbench.benchmark.metrics.plasticity import dormant_masks, hidden_activations
 from plasticbench.benchmark.registry import register_method
@@ -42,50 +53,78 @@ def zero_adam_moments(optimizer: torch.optim.Optimizer, param: torch.Tensor, mas
             state[key].masked_fill_(mask, 0.0)
 
 
-@torch.no_grad()
-def recycle_neurons(incoming: BatchedLinear, outgoing: BatchedLinear, dormant: torch.Tensor,
-                    fresh_weight: torch.Tensor, optimizer: torch.optim.Optimizer | None = None) -> None:
-    """Recycle the neurons marked in dormant [S, H] (redo.md §2).
+def unit_masks(layer: nn.Module, dormant: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Masks of the incoming weights and the biases of the units marked in dormant [S, H].
 
-    Weights are [S, in, out]: neuron i's incoming weights are column i of `incoming.weight` (set from
-    fresh_weight [S, in, H]), its bias `incoming.bias[:, 0, i]` (set to 0), its outgoing weights row i
-    of `outgoing.weight` (set to 0).
+    A dense neuron i is column i of the [S, in, out] weight and `bias[:, 0, i]`; a convolution's
+    neuron is output channel i (redo.md §2): filter `weight[:, i]` of [S, out, in, k, k], `bias[:, i]`.
     """
-    column, row = dormant[:, None, :], dormant[:, :, None]  # [S, 1, H], [S, H, 1]
-    incoming.weight.copy_(torch.where(column, fresh_weight, incoming.weight))
-    incoming.bias.masked_fill_(column, 0.0)
-    outgoing.weight.masked_fill_(row, 0.0)
-    if optimizer is not None:
-        zero_adam_moments(optimizer, incoming.weight, column)
-        zero_adam_moments(optimizer, outgoing.weight, row)
+    if isinstance(layer, BatchedConv2d):
+        return dormant[:, :, None, None, None], dormant
+    return dormant[:, None, :], dormant[:, None, :]
+
+
+def input_mask(layer: nn.Module, dormant: torch.Tensor) -> torch.Tensor:
+    """Mask of `layer`'s weights that read the units marked in dormant [S, H] of the layer before it:
+    row i of a dense weight, input channel i of a convolution's, and after a conv -> dense flatten
+    every row that reads channel i (h*w of them, channel-major as `ConvQNetwork.trunk` flattens;
+    redo.md §7 test 5)."""
+    if isinstance(layer, BatchedConv2d):
+        return dormant[:, None, :, None, None]
+    per_unit = layer.weight.shape[1] // dormant.shape[1]  # 1 after a dense layer, h*w after the flatten
+    return dormant.repeat_interleave(per_unit, dim=1)[:, :, None]
 
 
 @torch.no_grad()
-def fresh_weight(layer: BatchedLinear, rng: SeedRNG) -> torch.Tensor:
+def recycle_neurons(incoming: nn.Module, outgoing: nn.Module, dormant: torch.Tensor,
+                    fresh_weight: torch.Tensor, optimizer: torch.optim.Optimizer | None = None) -> None:
+    """Recycle the neurons marked in dormant [S, H] (redo.md §2): incoming weights from fresh_weight
+    (shaped like `incoming.weight`), bias 0, outgoing weights 0, and the Adam moments of both touched
+    weight slices 0."""
+    weight_in, bias_in = unit_masks(incoming, dormant)
+    weight_out = input_mask(outgoing, dormant)
+    incoming.weight.copy_(torch.where(weight_in, fresh_weight, incoming.weight))
+    incoming.bias.masked_fill_(bias_in, 0.0)
+    outgoing.weight.masked_fill_(weight_out, 0.0)
+    if optimizer is not None:
+        zero_adam_moments(optimizer, incoming.weight, weight_in)
+        zero_adam_moments(optimizer, outgoing.weight, weight_out)
+
+
+@torch.no_grad()
+def fresh_weight(layer: nn.Module, rng: SeedRNG) -> torch.Tensor:
     """A weight drawn by the layer's own initializer for every seed, [S, in, out]; the layer is untouched."""
     clone = copy.deepcopy(layer)
     clone.reset_parameters(rng)
     return clone.weight.detach()
 
 
+def layers_of(network: BatchedMLP | ConvQNetwork) -> list[nn.Module]:
+    """The network's layers in forward order, the output layer last."""
+    return network.layer_sequence() if isinstance(network, ConvQNetwork) else list(network.layers)
+
+
 @torch.no_grad()
-def recycle_dormant(mlp: BatchedMLP, x: torch.Tensor, tau: float, rng: SeedRNG,
-                    optimizer: torch.optim.Optimizer | None = None, targets: tuple[BatchedMLP, ...] = ()) -> torch.Tensor:
-    """Score every hidden neuron of `mlp` on inputs x [S, B, in] and recycle the tau-dormant ones.
+def recycle_dormant(network: BatchedMLP | ConvQNetwork, x: torch.Tensor, tau: float, rng: SeedRNG,
+                    optimizer: torch.optim.Optimizer | None = None, targets: tuple[nn.Module, ...] = ()) -> torch.Tensor:
+    """Score every hidden neuron (a conv layer's: every channel) of `network` on inputs x [S, B, ...]
+    and recycle the tau-dormant ones.
 
     All layers are scored on one forward before any is changed (as the reference code does). `targets`
-    (copies of `mlp`, e.g. Polyak targets) receive the same edits. Returns recycled neurons per seed [S].
+    (copies of `network`, e.g. Polyak targets) receive the same edits. Returns recycled neurons per seed [S].
     """
-    masks = dormant_masks(hidden_activations(mlp, x), tau)
+    masks = dormant_masks(hidden_activations(network, x), tau)
+    layers = layers_of(network)
     for index, dormant in enumerate(masks):
-        fresh = fresh_weight(mlp.layers[index], rng)
-        recycle_neurons(mlp.layers[index], mlp.layers[index + 1], dormant, fresh, optimizer)
+        fresh = fresh_weight(layers[index], rng)
+        recycle_neurons(layers[index], layers[index + 1], dormant, fresh, optimizer)
         for target in targets:
-            recycle_neurons(target.layers[index], target.layers[index + 1], dormant, fresh)
+            twin = layers_of(target)
+            recycle_neurons(twin[index], twin[index + 1], dormant, fresh)
     return sum(m.sum(dim=1) for m in masks)
 
 
-@register_method("redo", settings={"online", "continual", "offline"}, learners={"sac", "td3", "bcq", "iql"})
+@register_method("redo", settings={"online", "continual", "offline"}, learners={"sac", "td3", "bcq", "iql", "dqn"})
 class ReDo(Method):
     """Recycle tau-dormant neurons of actor and critic every `period_fraction` of the task budget, in gradient steps."""
 
@@ -129,14 +168,21 @@ class ReDo(Method):
         inputs = ctx.role_inputs(batch)
         with ctx.structural_event("recycle") as event:
             total = 0
-            for role in self.config.roles:
+            for role in (r for r in self.config.roles if r in ctx.networks):  # DQN has no actor
                 target_role = ctx.target_roles.get(role) if self.config.recycle_targets else None
-                targets = batched_mlps(ctx.networks[target_role]) if target_role else []
-                counts = 0
-                for index, mlp in enumerate(batched_mlps(ctx.networks[role])):
-                    counts = counts + recycle_dormant(mlp, inputs[role], self.config.tau, ctx.rng, ctx.optimizers[role],
-                                                      tuple(targets[index: index + 1]))
+                counts = self.recycle_role(ctx, ctx.networks[role], ctx.networks[target_role] if target_role else None,
+                                           inputs[role], ctx.optimizers[role])
                 self.recycled[role] = counts.tolist()
                 event.details[f"{role}_recycled"] = counts
                 total = total + counts
             event.acted = total > 0
+
+    def recycle_role(self, ctx, network: nn.Module, target: nn.Module | None, x: torch.Tensor,
+                     optimizer: torch.optim.Optimizer) -> torch.Tensor:
+        """Recycle one role's network (a CNN whole, else each MLP in it: a twin critic's two); counts per seed [S]."""
+        parts = (lambda net: [net]) if isinstance(network, ConvQNetwork) else batched_mlps
+        targets = parts(target) if target is not None else []
+        counts = 0
+        for index, part in enumerate(parts(network)):
+            counts = counts + recycle_dormant(part, x, self.config.tau, ctx.rng, optimizer, tuple(targets[index: index + 1]))
+        return counts

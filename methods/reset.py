@@ -62,7 +62,7 @@ def reset_network(ctx, role: str, last_layers: int) -> list[str]:
     return names
 
 
-@register_method("reset", settings={"online", "continual", "offline"}, learners={"sac", "td3", "bcq", "iql"})
+@register_method("reset", settings={"online", "continual", "offline"}, learners={"sac", "td3", "bcq", "iql", "dqn"})
 class Reset(Method):
     """Re-initialize the agent every `period_fraction` of the task's env steps, keeping the replay buffer."""
 
@@ -105,7 +105,7 @@ class Reset(Method):
 
     def reset(self, ctx, last_layers: int) -> None:
         with ctx.structural_event("reset"):
-            for role in self.config.roles:
+            for role in (r for r in self.config.roles if r in ctx.networks):  # DQN has no actor
                 reset_network(ctx, role, last_layers)
             if self.config.reset_temperature:
                 ctx.reset_temperature()

@@ -33,9 +33,11 @@ EVENT_PROBE_STREAM = PROBE_STREAM + 1  # probes taken around structural events (
 def neuron_scores(activations: torch.Tensor) -> torch.Tensor:
     """Sokar et al. 2023 eq. 1 (§D1): mean |h_i| over the batch / the layer mean of those means.
 
-    activations [S, B, H] (post-activation) -> scores [S, H]; a layer's scores average to 1.
+    activations [S, B, H] (post-activation) -> scores [S, H]; a layer's scores average to 1. A
+    convolution's [S, B, C, h, w] has one neuron per channel, scored on |h| averaged over the batch
+    and the spatial positions (metrics-plasticity.md §0; redo.md §2).
     """
-    mean_abs = activations.abs().mean(dim=1)  # [S, H]
+    mean_abs = activations.abs().mean(dim=(1, *range(3, activations.dim())))  # [S, H]; conv: over space too
     return mean_abs / (mean_abs.mean(dim=1, keepdim=True) + SCORE_EPS)
 
 
@@ -183,7 +185,9 @@ def probe_batch(learner: "Learner", draw: int, size: int = RANK_PROBE_SIZE, stre
 
 
 def plasticity_snapshot(learner: "Learner", probe: "Batch", dormancy_size: int = DORMANCY_PROBE_SIZE) -> dict[str, list[float]]:
-    """Metric name -> [S] values for the actor, Q1, Q2 and the pooled critic on one probe batch (§0).
+    """Metric name -> [S] values for the actor, Q1, Q2 and the pooled critic on one probe batch (§0),
+    or for whatever networks the learner names in `metric_networks` (DQN: its Q-network as `critic_`,
+    conv channels counted as neurons).
 
     Inputs are what each network reads (`learner.role_inputs`: states for a policy, (s, a) for the
     critics and for BCQ's perturbation actor; §0). `critic_` pools Q1 and Q2: dormancy over the
@@ -193,20 +197,20 @@ def plasticity_snapshot(learner: "Learner", probe: "Batch", dormancy_size: int =
     first update); the critic's covers Q1 and Q2, the parameters of the TD loss.
     `dormant_ratio_tau0.1` pools the hidden neurons of actor, Q1 and Q2 (the record's final dormant ratio).
     """
-    critic = learner.networks["critic"]
     x = learner.role_inputs(probe)
-    hidden = {"actor": hidden_activations(learner.networks["actor"], x["actor"]),
-              "q1": hidden_activations(critic.q1, x["critic"]), "q2": hidden_activations(critic.q2, x["critic"])}
-    params = {"actor": list(learner.networks["actor"].parameters()), "q1": list(critic.q1.parameters()),
-              "q2": list(critic.q2.parameters())}
-    hidden["critic"] = hidden["q1"] + hidden["q2"]
-    params["critic"] = params["q1"] + params["q2"]
+    networks = learner.metric_networks()  # DQN: its one Q-network, named "critic"
+    hidden = {name: hidden_activations(net, x[role]) for name, (net, role) in networks.items()}
+    params = {name: list(net.parameters()) for name, (net, _) in networks.items()}
+    everything = [h for layers in hidden.values() for h in layers]
+    if "q1" in hidden:
+        hidden["critic"] = hidden["q1"] + hidden["q2"]
+        params["critic"] = params["q1"] + params["q2"]
     snapshot: dict[str, torch.Tensor] = {}
     for name, layers in hidden.items():
-        features = torch.cat([hidden["q1"][-1], hidden["q2"][-1]], dim=2) if name == "critic" else layers[-1]
+        features = torch.cat([hidden["q1"][-1], hidden["q2"][-1]], dim=2) if name == "critic" and "q1" in hidden else layers[-1]
         for key, value in network_metrics(layers, features, params[name], dormancy_size).items():
             snapshot[f"{name}_{key}"] = value
-    pooled = [h[:, :dormancy_size] for h in hidden["actor"] + hidden["critic"]]
+    pooled = [h[:, :dormancy_size] for h in everything]
     finite = finite_seeds(pooled, [])
     ratio = dormant_ratio(zero_where_not(finite, pooled), FINAL_DORMANT_TAU)
     snapshot[f"dormant_ratio_tau{FINAL_DORMANT_TAU:g}"] = torch.where(finite, ratio, torch.full_like(ratio, math.nan))

@@ -64,6 +64,13 @@ def d4rl_fraction(returns: np.ndarray, ref_min: float, ref_max: float) -> np.nda
     return (np.asarray(returns, dtype=float) - ref_min) / (ref_max - ref_min)
 
 
+def human_normalized(returns: np.ndarray, random: np.ndarray, human: np.ndarray) -> np.ndarray:
+    """Atari's human-normalized score (metrics-benchmark.md §6, [DQNZ] `get_human_normalized_score`):
+    (R - random) / (human - random) per task over the last axis [..., N], a fraction (1.0 = human). The
+    published pairs are never close (the smallest gap is double_dunk's 2.2 points)."""
+    return (np.asarray(returns, dtype=float) - np.asarray(random, float)) / (np.asarray(human, float) - np.asarray(random, float))
+
+
 def reference_learned(reference: np.ndarray, random: np.ndarray) -> bool:
     """Whether returns `reference` [S_ref, N] (or [N] for a constant) beat `random` [S_rand, N] by a
     clear margin on every task (module docstring: MARGIN_SE and MARGIN_FRACTION)."""

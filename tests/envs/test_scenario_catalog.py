@@ -5,6 +5,7 @@ import pickle
 import pytest
 
 from plasticbench.envs import SCALES, get_scenario, scenario_names
+from plasticbench.envs.atari import ATARI_BUILDERS
 from plasticbench.envs.continual_world_scenarios import CW_BUILDERS
 from plasticbench.envs.locomotion_scenarios import LOCOMOTION_BUILDERS
 
@@ -23,7 +24,7 @@ def test_unknown_name_lists_the_allowed_names():
         get_scenario("cheetah")
     for name in scenario_names():
         assert name in str(error.value)
-    assert set(scenario_names()) == set(SINGLE) | set(HALFCHEETAH) | {"ne_cycle", "halfcheetah_mt", "mt10"} | set(LOCOMOTION_BUILDERS) | set(CW_BUILDERS)
+    assert set(scenario_names()) == set(SINGLE) | set(HALFCHEETAH) | {"ne_cycle", "halfcheetah_mt", "mt10"} | set(LOCOMOTION_BUILDERS) | set(CW_BUILDERS) | set(ATARI_BUILDERS)
 
 
 @pytest.mark.parametrize("name", sorted(HALFCHEETAH))
