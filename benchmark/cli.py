@@ -20,7 +20,7 @@ USAGE = """usage:
   plasticbench suite scale=smoke|short|paper [suites=a,b] [methods=a,b] [learners=a,b] [results_dir=PATH] [seeds=N] [dry_run=true] [hydra/launcher=joblib|submitit_local|submitit_slurm|ray] [hydra.launcher.KEY=VALUE ...]
   plasticbench leaderboard [results_dir=PATH] [output=PATH] [figures=PATH] [draw=true|false] [jobs=N]
   plasticbench status scale=smoke|short|paper [suites=a,b] [methods=a,b] [learners=a,b] [results_dir=PATH] [stalled_after=SECONDS]
-  plasticbench perf learner=sac seeds=1,8 [vs=sb3] [steps=N] [device=cpu|cuda] [env=HalfCheetah-v5]
+  plasticbench perf learner=sac seeds=1,8 [vs=sb3] [steps=N] [reps=N] [threads=N] [device=cpu|cuda] [env=HalfCheetah-v5] [methods=a,b] [events=dense]
   plasticbench new-method NAME
   plasticbench dataset collect env=hopper kind=random|medium|expert|medium-replay|medium-expert [steps=N] [train_steps=N] [seed=N] [output=PATH]"""
 
@@ -166,9 +166,9 @@ def cmd_leaderboard(args: Sequence[str]) -> None:
 
 
 def cmd_perf(args: Sequence[str]) -> None:
-    from plasticbench.benchmark.perf import main as perf_main
+    from plasticbench.benchmark.perf import OPTION_KEYS, main as perf_main
 
-    perf_main(split_options(args, {"learner", "seeds", "vs", "steps", "device", "env", "methods", "events"}))
+    perf_main(split_options(args, set(OPTION_KEYS)))
 
 
 def cmd_new_method(args: Sequence[str]) -> None:
