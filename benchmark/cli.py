@@ -71,12 +71,14 @@ def cmd_list(args: Sequence[str]) -> None:
 def cmd_run(args: Sequence[str]) -> int:
     from plasticbench.benchmark.memory_plan import plan_run
     from plasticbench.benchmark.suite import execute, load_cell
+    from plasticbench.benchmark.threads import use_threads
 
     dry = [a.partition("=")[2] for a in args if a.partition("=")[0] == "dry_run"]
     config = load_cell([a for a in args if a.partition("=")[0] != "dry_run"])
     if dry and _bool("dry_run", dry[-1]):
         print(_plan_line(config, plan_run))
         return 0
+    use_threads(config)
     record = execute(config)
     diverged = record.get("diverged") or {}
     note = "; diverged seeds: " + ", ".join(f"{seed} at env step {step}" for seed, step in diverged.items()) \

@@ -21,6 +21,7 @@ from omegaconf import MISSING, OmegaConf
 
 from plasticbench.benchmark import registry
 from plasticbench.benchmark.live import parse_loggers
+from plasticbench.benchmark.threads import check_threads
 from plasticbench.benchmark.config_checks import check_device, check_numbers, check_scale, seed_list
 from plasticbench.envs.catalog import get_scenario, scenario_names
 from plasticbench.envs.offline import all_suite_names, checked_scenario
@@ -59,6 +60,7 @@ class RunSchema:
     device: str = "cpu"
     dataset: Any = None  # offline suites: a D4RL-layout file instead of the dataset folder's (envs/offline.py)
     logger: Any = "none"
+    threads: Any = None  # torch threads; null = the launcher's share of the cores, else 1 (benchmark/threads.py)
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ class RunConfig:
     results_dir: str = "results"
     device: str = "cpu"
     loggers: tuple[str, ...] = ()  # live logging backends: where curves go while training, not what the run is
+    threads: int | None = None  # torch threads (benchmark/threads.py); like device, not part of the identity
     scenario: Scenario = field(default=None, compare=False, repr=False)
 
     def budget(self, task: Task) -> int:
@@ -234,7 +237,8 @@ def resolve(cfg: Any) -> RunConfig:
     return RunConfig(
         method=method_name, method_config=method_config, learner=learner_name, learner_config=learner_config,
         suite=scenario.name, scale=scale, seeds=seed_list(data["seeds"], scale.seeds),
-        results_dir=str(data["results_dir"]), device=device, loggers=parse_loggers(data["logger"]), scenario=scenario)
+        results_dir=str(data["results_dir"]), device=device, loggers=parse_loggers(data["logger"]), scenario=scenario,
+        threads=check_threads(data.get("threads")))
 
 
 def load_run_config(overrides: Sequence[str]) -> RunConfig:
