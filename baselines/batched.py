@@ -50,7 +50,7 @@ class BatchedLinear(nn.Module):
         weight, bias = (self.weight, self.bias) if columns is None else (self.weight[..., columns], self.bias[..., columns])
         if weight.shape[-1] == 1:
             return single_output(x, weight, bias)
-        return torch.baddbmm(bias, x, weight)
+        return batched_affine(x, weight, bias)
 
     def extra_repr(self) -> str:
         return f"seeds={self.weight.shape[0]}, in={self.in_features}, out={self.out_features}"
@@ -67,6 +67,26 @@ def single_output(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> 
     faster than the batched matrix-vector product at S > 1 (issue #17).
     """
     return (x * weight.transpose(1, 2)).sum(dim=-1, keepdim=True) + bias
+
+
+NARROW_INPUT = 16
+"""Layers with fewer inputs than this take `batched_affine`'s padded path when one seed runs on several threads."""
+
+
+def batched_affine(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """x [S, B, in] @ weight [S, in, out] + bias [S, 1, out], the same bits for a seed whatever S is.
+
+    Why not always `baddbmm`: with several threads (torch 2.13 + MKL, measured on CPU) a lone
+    [in, B] @ [B, out] product with 5-11 rows, the weight gradient of a first layer that reads a
+    small observation, runs another kernel than the same product inside a batch of 2 or more, and
+    rounds differently (issue #17). One seed with a narrow input is therefore computed beside a
+    detached copy of itself, as a batch of two, and the copy's half is dropped; it adds one small
+    layer's work, only at S = 1 with more than one thread. With one thread the paths agree.
+    """
+    if weight.shape[0] == 1 and weight.shape[1] < NARROW_INPUT and torch.get_num_threads() > 1:
+        pair = lambda t: torch.cat([t, t.detach()])
+        return torch.baddbmm(pair(bias), pair(x), pair(weight))[:1]
+    return torch.baddbmm(bias, x, weight)
 
 
 class BatchedMLP(nn.Module):

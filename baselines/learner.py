@@ -91,6 +91,10 @@ class TwinQ(nn.Module):
         x = torch.cat([obs, action], dim=-1)
         return self.q1(x, head), self.q2(x, head)
 
+    def first(self, obs: torch.Tensor, action: torch.Tensor, head: int = 0) -> torch.Tensor:
+        """Q1 alone: TD3's actor loss reads only Q1 (Fujimoto et al. 2018, Algorithm 1), so Q2 is not evaluated."""
+        return self.q1(torch.cat([obs, action], dim=-1), head)
+
     def reset_parameters(self, rng: SeedRNG, seeds: torch.Tensor | None = None) -> None:
         self.q1.reset_parameters(rng, seeds)
         self.q2.reset_parameters(rng, seeds)
@@ -417,6 +421,24 @@ class Learner:
 
     def learn(self, batch: Batch) -> None:
         raise NotImplementedError
+
+    @contextlib.contextmanager
+    def frozen(self, role: str, keep: str = "actor") -> Iterator[None]:
+        """Evaluate `role` as a constant: its parameters (all but those `keep` shares) build no gradient.
+
+        Why: the actor's loss backpropagates through the critic to the action, but the critic's own
+        weight gradients from that pass were computed and then discarded (the critic's next step
+        zeroes them): two 256x256 products per SAC update, about a tenth of its matmul work. The
+        action's gradient, and so every number, is unchanged (issue #20)."""
+        shared = {id(p) for p in self.networks[keep].parameters()}
+        params = [p for p in self.networks[role].parameters() if p.requires_grad and id(p) not in shared]
+        for p in params:
+            p.requires_grad_(False)
+        try:
+            yield
+        finally:
+            for p in params:
+                p.requires_grad_(True)
 
     @torch.no_grad()
     def polyak(self, role: str) -> None:

@@ -103,7 +103,8 @@ class SAC(Learner):
 
         if self.updates % cfg.policy_delay == 0:
             action, log_prob = self.sample_action(batch.obs, head)
-            q = torch.min(*self.networks["critic"](batch.obs, action, head))
+            with self.frozen("critic"):
+                q = torch.min(*self.networks["critic"](batch.obs, action, head))
             self.step_optimizer("actor", seed_means(alpha * log_prob - q), batch)
             alpha_loss = -seed_means(self.log_alpha.exp() * (log_prob.detach() + self.target_entropy))
             self.step_optimizer("alpha", alpha_loss, batch)

@@ -59,29 +59,36 @@ class SeedRNG:
     def num_seeds(self) -> int:
         return len(self.seeds)
 
-    def _bits(self, shape: tuple[int, ...]) -> torch.Tensor:
-        """Raw 64-bit hashes, [S, *shape]; each call consumes one counter value."""
+    def _bits(self, shape: tuple[int, ...], draws: int = 1) -> torch.Tensor:
+        """Raw 64-bit hashes, [S, draws, *shape]; draw d uses counter value `counter + d`.
+
+        Several draws in one call hash the same (counter, index) pairs as one call each, so the
+        numbers are identical; it only saves the per-op overhead of small draws (issue #20)."""
         n = math.prod(shape)
         index = torch.arange(n, device=self.device, dtype=torch.int64)
-        salt = splitmix64(torch.tensor(self.counter, device=self.device, dtype=torch.int64) * _GOLDEN + index)
-        self.counter += 1
-        return splitmix64(self._keys[:, None] ^ salt[None, :]).view(self.num_seeds, *shape)
+        counters = torch.arange(self.counter, self.counter + draws, device=self.device, dtype=torch.int64)
+        salt = splitmix64(counters[:, None] * _GOLDEN + index[None, :])  # [draws, n]
+        self.counter += draws
+        return splitmix64(self._keys[:, None, None] ^ salt[None]).view(self.num_seeds, draws, *shape)
+
+    @staticmethod
+    def _unit(bits: torch.Tensor) -> torch.Tensor:
+        """Uniform floats in (0, 1) from the top 24 bits."""
+        return (_shift_right(bits, 40).to(torch.float32) + 0.5) / float(1 << 24)
 
     def uniform(self, *shape: int, low: float = 0.0, high: float = 1.0) -> torch.Tensor:
         """Uniform floats in the open interval (low, high), [S, *shape], float32 (24 random bits)."""
-        u = (_shift_right(self._bits(shape), 40).to(torch.float32) + 0.5) / float(1 << 24)
-        return low + (high - low) * u
+        return low + (high - low) * self._unit(self._bits(shape)[:, 0])
 
     def normal(self, *shape: int) -> torch.Tensor:
         """Standard normal draws, [S, *shape], by the Box-Muller transform of two uniform draws."""
-        u1 = self.uniform(*shape)
-        u2 = self.uniform(*shape)
-        return torch.sqrt(-2.0 * torch.log(u1)) * torch.cos(2.0 * math.pi * u2)
+        u = self._unit(self._bits(shape, draws=2))
+        return torch.sqrt(-2.0 * torch.log(u[:, 0])) * torch.cos(2.0 * math.pi * u[:, 1])
 
     def integers(self, high: torch.Tensor | int, *shape: int) -> torch.Tensor:
         """Integers in [0, high) per seed, [S, *shape]; `high` may be a per-seed tensor [S]."""
         high_t = torch.as_tensor(high, device=self.device, dtype=torch.int64).reshape(-1, *([1] * len(shape)))
-        u = _shift_right(self._bits(shape), 11).to(torch.float64) / float(1 << 53)
+        u = _shift_right(self._bits(shape)[:, 0], 11).to(torch.float64) / float(1 << 53)
         return torch.minimum((u * high_t).to(torch.int64), high_t - 1)
 
     def state_dict(self) -> dict:

@@ -52,7 +52,9 @@ class TD3(Learner):
         self.step_optimizer("critic", seed_means((q1 - target) ** 2) + seed_means((q2 - target) ** 2), batch)
 
         if self.updates % cfg.policy_delay == 0:
-            q1_pi, _ = self.networks["critic"](batch.obs, self.deterministic("actor", batch.obs, head), head)
+            action = self.deterministic("actor", batch.obs, head)
+            with self.frozen("critic"):
+                q1_pi = self.networks["critic"].first(batch.obs, action, head)
             self.step_optimizer("actor", -seed_means(q1_pi), batch)
         if self.updates % cfg.target_delay == 0:
             self.polyak("critic")

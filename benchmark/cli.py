@@ -20,7 +20,7 @@ USAGE = """usage:
   plasticbench suite scale=smoke|short|paper [suites=a,b] [methods=a,b] [learners=a,b] [results_dir=PATH] [seeds=N] [dry_run=true] [hydra/launcher=joblib|submitit_local|submitit_slurm|ray] [hydra.launcher.KEY=VALUE ...]
   plasticbench leaderboard [results_dir=PATH] [output=PATH] [figures=PATH] [draw=true|false] [jobs=N]
   plasticbench status scale=smoke|short|paper [suites=a,b] [methods=a,b] [learners=a,b] [results_dir=PATH] [stalled_after=SECONDS]
-  plasticbench perf learner=sac seeds=1,8 [vs=sb3] [steps=N] [device=cpu|cuda] [env=HalfCheetah-v5]
+  plasticbench perf learner=sac seeds=1,8 [vs=sb3] [steps=N] [reps=N] [threads=N] [device=cpu|cuda] [env=HalfCheetah-v5] [methods=a,b] [events=dense]
   plasticbench new-method NAME
   plasticbench dataset collect env=hopper kind=random|medium|expert|medium-replay|medium-expert [steps=N] [train_steps=N] [seed=N] [output=PATH]"""
 
@@ -74,12 +74,14 @@ def cmd_list(args: Sequence[str]) -> None:
 def cmd_run(args: Sequence[str]) -> int:
     from plasticbench.benchmark.memory_plan import plan_run
     from plasticbench.benchmark.suite import execute, load_cell
+    from plasticbench.benchmark.threads import use_threads
 
     dry = [a.partition("=")[2] for a in args if a.partition("=")[0] == "dry_run"]
     config = load_cell([a for a in args if a.partition("=")[0] != "dry_run"])
     if dry and _bool("dry_run", dry[-1]):
         print(_plan_line(config, plan_run))
         return 0
+    use_threads(config)
     record = execute(config)
     diverged = record.get("diverged") or {}
     note = "; diverged seeds: " + ", ".join(f"{seed} at env step {step}" for seed, step in diverged.items()) \
@@ -169,9 +171,9 @@ def cmd_leaderboard(args: Sequence[str]) -> None:
 
 
 def cmd_perf(args: Sequence[str]) -> None:
-    from plasticbench.benchmark.perf import main as perf_main
+    from plasticbench.benchmark.perf import OPTION_KEYS, main as perf_main
 
-    perf_main(split_options(args, {"learner", "seeds", "vs", "steps", "device", "env", "methods", "events"}))
+    perf_main(split_options(args, set(OPTION_KEYS)))
 
 
 def cmd_new_method(args: Sequence[str]) -> None:

@@ -22,6 +22,7 @@ from omegaconf import MISSING, OmegaConf
 from plasticbench.benchmark import registry
 from plasticbench.benchmark.live import parse_loggers
 from plasticbench.benchmark.success_evaluation import check_success_mode
+from plasticbench.benchmark.threads import check_threads
 from plasticbench.benchmark.config_checks import check_device, check_numbers, check_scale, seed_list
 from plasticbench.envs.catalog import get_scenario, scenario_names
 from plasticbench.envs.offline import all_suite_names, checked_scenario
@@ -61,6 +62,7 @@ class RunSchema:
     dataset: Any = None  # offline suites: a D4RL-layout file instead of the dataset folder's (envs/offline.py)
     logger: Any = "none"
     success_mode: Any = None  # Continual World: "last" (default) | "any" (benchmark/success_evaluation.py)
+    threads: Any = None  # torch threads; null = the launcher's share of the cores, else 1 (benchmark/threads.py)
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ class RunConfig:
     device: str = "cpu"
     loggers: tuple[str, ...] = ()  # live logging backends: where curves go while training, not what the run is
     success_mode: str | None = None  # set exactly for suites whose envs report success (Continual World)
+    threads: int | None = None  # torch threads (benchmark/threads.py); like device, not part of the identity
     scenario: Scenario = field(default=None, compare=False, repr=False)
 
     def budget(self, task: Task) -> int:
@@ -251,7 +254,7 @@ def resolve(cfg: Any) -> RunConfig:
         method=method_name, method_config=method_config, learner=learner_name, learner_config=learner_config,
         suite=scenario.name, scale=scale, seeds=seed_list(data["seeds"], scale.seeds),
         results_dir=str(data["results_dir"]), device=device, loggers=parse_loggers(data["logger"]), scenario=scenario,
-        success_mode=success_mode)
+        success_mode=success_mode, threads=check_threads(data.get("threads")))
 
 
 def load_run_config(overrides: Sequence[str]) -> RunConfig:

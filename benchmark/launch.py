@@ -31,15 +31,18 @@ def read_plan(path: str | Path) -> list[list[str]]:
     return cells
 
 
-def run_cell(overrides: list[str]) -> str:
+def run_cell(overrides: list[str], launcher_share: int | None = None) -> str:
     """Resolve and run one cell; returns its run_id. A cell that raises leaves its failure file
     and returns normally, so the engine goes on with the other cells (benchmark/failures.py).
 
     `load_run_config` composes with Hydra's compose API, which needs the global Hydra slot that
     this very application occupies: keep the application's and put it back afterwards.
+    `launcher_share` is the torch thread count `job_threads` gives this job (None: 1), unless the
+    cell says `threads=N` (benchmark/threads.py).
     """
     from plasticbench.benchmark.failures import run_cell_safely
     from plasticbench.benchmark.suite import load_cell
+    from plasticbench.benchmark.threads import use_threads
 
     holder = GlobalHydra.instance()
     saved = holder.hydra
@@ -49,6 +52,7 @@ def run_cell(overrides: list[str]) -> str:
         holder.clear()
         if saved is not None:
             holder.initialize(saved)
+    use_threads(config, launcher_share)
     run_cell_safely(config, overrides)
     return config.run_id
 
@@ -79,15 +83,11 @@ def job_threads(launcher: Any, cores: int) -> int | None:
 @hydra.main(config_path="conf", config_name="launch", version_base="1.3")
 def main(cfg: DictConfig) -> str:
     threads = job_threads(HydraConfig.get().launcher, _cores()) if HydraConfig.initialized() else None
-    if threads is not None:
-        import torch
-
-        torch.set_num_threads(threads)
     cells = read_plan(cfg.plan)
     index = int(cfg.cell)
     if not 0 <= index < len(cells):
         raise ValueError(f"cell={index} is outside the plan's {len(cells)} cells (0..{len(cells) - 1})")
-    return run_cell(cells[index])
+    return run_cell(cells[index], threads)
 
 
 if __name__ == "__main__":

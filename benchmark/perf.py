@@ -6,11 +6,21 @@ What is timed, per configuration (one update per environment step, as SAC/TD3 tr
   3. `steps` calls of `update()` alone on the now-filled buffer; timed ("update only").
 SB3 trains one seed per process, so the fair comparison is seed-steps/s (env steps/s x S).
 
+A shared machine makes one measurement unreliable (issue #20: the same command gave 0.80x and 1.18x
+on one day), so every configuration is measured `reps` times, interleaved (ours S=1, ours S=8, SB3,
+ours S=1, ...), on both clocks (wall and the process's CPU time), and the tables print medians with
+their spread (benchmark/perf_table.py). Each process uses `threads` torch threads, 1 by default:
+two 2-thread processes on a 2-core machine measure contention, not code. The load average before
+and after says whether the machine was quiet.
+
 With `methods=a,b` each listed method is plugged into our learner and measured the same way, one row
 per (method, S), next to plain fine-tuning (ft1, always measured): "cost vs ft1" is seconds per env
 step with the method over seconds per env step with ft1 at the same S. Methods keep their default
 configs, whose event periods (ReDo every 1,000 updates, Reset every 200k env steps, ...) may not
 fire in a short window; `events=dense` shortens every event period so events fire while timed.
+Schedules relative to the task budget (NE's growth interval, ...) are resolved against the scenario's
+`scale=paper` budget, so each method acts at the frequency it has in a published-scale run, not at
+the frequency a 500-step task would give it.
 
 Each configuration runs in a fresh spawned process: peak RSS (`ru_maxrss`) is a process-wide
 high-water mark that cannot be reset, so rows measured in one process would share a peak.
@@ -20,6 +30,7 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import multiprocessing
+import os
 import resource
 import sys
 import time
@@ -31,13 +42,16 @@ import torch
 
 WARMUP_STEPS = 256
 """Random-action steps before timing; one SAC batch (256, Haarnoja et al. 2018 Table 1) fits in it."""
-DEFAULT_STEPS = 300
-"""Timed steps: about a minute for S=1,8 plus SB3 on 2 CPU cores."""
+DEFAULT_STEPS = 200
+"""Timed steps per phase: one repetition of S=1,8 plus SB3 takes about a minute on one core."""
+DEFAULT_REPS = 3
+"""Interleaved repetitions: the median of three drops one spoiled measurement; about 3 minutes for S=1,8 + SB3."""
+DEFAULT_THREADS = 1
 DEFAULT_ENV = "HalfCheetah-v5"
 VS_CHOICES = ("sb3",)
 DEVICES = ("cpu", "cuda")
 EVENTS_CHOICES = ("dense",)
-OPTION_KEYS = ("learner", "seeds", "vs", "steps", "device", "env", "methods", "events")
+OPTION_KEYS = ("learner", "seeds", "vs", "steps", "device", "env", "methods", "events", "reps", "threads")
 BASELINE_METHOD = "ft1"
 DENSE_EVENTS = 4
 """events=dense: periodic events fire about this many times in each timed phase."""
@@ -60,6 +74,8 @@ class PerfOptions:
     env: str = DEFAULT_ENV
     methods: tuple[str, ...] = ()
     events: str | None = None
+    reps: int = DEFAULT_REPS
+    threads: int = DEFAULT_THREADS
 
 
 # ----- input checks (all before any work) ----------------------------------------------------
@@ -124,7 +140,9 @@ def parse_options(options: dict[str, str]) -> PerfOptions:
         raise ValueError(f"unknown events={events!r}; allowed: {', '.join(EVENTS_CHOICES)}")
     if events is not None and not methods:
         raise ValueError(f"events={events} applies to methods=a,b,...; add methods=NAME (allowed: {', '.join(_all_methods())})")
-    return PerfOptions(learner, _seed_counts(options["seeds"]), vs, steps, device, env, methods, events)
+    reps = _positive_int("reps", options["reps"]) if "reps" in options else DEFAULT_REPS
+    threads = _positive_int("threads", options["threads"]) if "threads" in options else DEFAULT_THREADS
+    return PerfOptions(learner, _seed_counts(options["seeds"]), vs, steps, device, env, methods, events, reps, threads)
 
 
 def _all_methods() -> list[str]:
@@ -184,47 +202,54 @@ def _peak_memory_mib(device: torch.device) -> tuple[float, str]:
     return rss / (2**20 if sys.platform == "darwin" else 2**10), "RSS"
 
 
-def _timed(fn: Callable[[], None], repeats: int, device: torch.device) -> float:
-    """Seconds for `repeats` calls of fn, synchronizing CUDA so queued kernels are counted."""
+def _timed(fn: Callable[[], None], repeats: int, device: torch.device) -> tuple[float, float]:
+    """(wall, CPU) seconds for `repeats` calls of fn, synchronizing CUDA so queued kernels are counted."""
     if device.type == "cuda":
         torch.cuda.synchronize(device)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for _ in range(repeats):
         fn()
     if device.type == "cuda":
         torch.cuda.synchronize(device)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
 def _result(impl: str, learner: str, seeds: int, steps: int, device: torch.device, env: str,
-            train_s: float, update_s: float) -> dict[str, Any]:
+            train: tuple[float, float], update: tuple[float, float]) -> dict[str, Any]:
     peak, memory_kind = _peak_memory_mib(device)
     return {"impl": impl, "learner": learner, "seeds": seeds, "steps": steps, "device": device.type, "env": env,
-            "env_steps_per_s": steps / train_s, "seed_steps_per_s": steps * seeds / train_s,
-            "update_ms": 1e3 * update_s / steps, "peak_memory_mib": peak, "memory_kind": memory_kind}
+            "train_wall_s": train[0], "train_cpu_s": train[1], "update_wall_s": update[0], "update_cpu_s": update[1],
+            "env_steps_per_s": steps / train[0], "seed_steps_per_s": steps * seeds / train[0],
+            "update_ms": 1e3 * update[0] / steps, "peak_memory_mib": peak, "memory_kind": memory_kind,
+            "threads": torch.get_num_threads()}
 
 
 def measure(learner: str, seeds: int, steps: int, device: str, env: str = DEFAULT_ENV,
-            method: str = BASELINE_METHOD, method_params: dict[str, Any] | None = None) -> dict[str, Any]:
+            method: str = BASELINE_METHOD, method_params: dict[str, Any] | None = None,
+            threads: int | None = None) -> dict[str, Any]:
     """Throughput of our `learner` training `seeds` seeds at once on `env` (see the module docstring),
     with `method` (default ft1: plain fine-tuning) built from its Config with `method_params`.
 
     Peak memory is the calling process's; `main` calls this in a fresh process per row.
+    `threads` sets torch's thread count for this process (None keeps it).
     """
     from plasticbench.benchmark.registry import get_learner, get_method
     from plasticbench.envs.vector import SeedVectorEnv
 
+    if threads is not None:
+        torch.set_num_threads(threads)
     torch_device = torch.device(device)
     if torch_device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(torch_device)
     cls = get_learner(learner)
+    task = _task(env)
     # capacity = every transition this measurement adds, as the run loop caps it at the longest task
     config = dataclasses.replace(cls.Config(), buffer_size=WARMUP_STEPS + steps)
-    vec = SeedVectorEnv(_task(env), list(range(seeds)), None, torch_device)
+    vec = SeedVectorEnv(task, list(range(seeds)), None, torch_device)
     method_cls = get_method(method)
     plugged = method_cls(method_cls.Config(**(method_params or {})))
     agent = cls(config, vec.obs_dim, vec.act_dim, seeds=list(range(seeds)), method=plugged, num_tasks=1,
-                device=torch_device, task_budgets=[WARMUP_STEPS + steps])  # schedules relative to what runs here
+                device=torch_device, task_budgets=[task.budgets["paper"]])  # schedules at their paper-scale frequency
     obs = vec.reset()
 
     def env_step(action: torch.Tensor) -> None:
@@ -239,10 +264,10 @@ def measure(learner: str, seeds: int, steps: int, device: str, env: str = DEFAUL
 
     for _ in range(WARMUP_STEPS):
         env_step(agent.random_action())
-    train_s = _timed(train_step, steps, torch_device)
-    update_s = _timed(agent.update, steps, torch_device)
+    train = _timed(train_step, steps, torch_device)
+    update = _timed(agent.update, steps, torch_device)
     vec.close()
-    row = _result("plasticbench", learner, seeds, steps, torch_device, env, train_s, update_s)
+    row = _result("plasticbench", learner, seeds, steps, torch_device, env, train, update)
     return {**row, "method": method, "method_params": dict(method_params or {})}
 
 
@@ -281,24 +306,24 @@ def _sb3_td3(config: Any, act_dim: int, capacity: int) -> tuple[type, dict[str, 
 SB3_BUILDERS: dict[str, Callable[[Any, int, int], tuple[type, dict[str, Any]]]] = {"sac": _sb3_sac, "td3": _sb3_td3}
 
 
-def measure_sb3(learner: str, steps: int, env: str = DEFAULT_ENV) -> dict[str, Any]:
+def measure_sb3(learner: str, steps: int, env: str = DEFAULT_ENV, threads: int | None = None) -> dict[str, Any]:
     """The same measurement for SB3's SAC/TD3: one seed, CPU, one gradient step per env step."""
     import gymnasium
     from plasticbench.benchmark.registry import get_learner
 
     if learner not in SB3_BUILDERS:
         raise ValueError(f"no SB3 counterpart for learner {learner!r}; allowed: {', '.join(SB3_BUILDERS)}")
+    if threads is not None:
+        torch.set_num_threads(threads)
     gym_env = gymnasium.make(env)
     config = get_learner(learner).Config()
     algorithm, kwargs = SB3_BUILDERS[learner](config, gym_env.action_space.shape[0], WARMUP_STEPS + steps)
     model = algorithm("MlpPolicy", gym_env, **kwargs)
     model.learn(WARMUP_STEPS)  # random actions until learning_starts: the untimed warm-up
-    start = time.perf_counter()
-    model.learn(steps, reset_num_timesteps=False)  # continues the episode; trains once per step
-    train_s = time.perf_counter() - start
-    update_s = _timed(lambda: model.train(gradient_steps=1, batch_size=config.batch_size), steps, torch.device("cpu"))
+    train = _timed(lambda: model.learn(steps, reset_num_timesteps=False), 1, torch.device("cpu"))  # trains once per step
+    update = _timed(lambda: model.train(gradient_steps=1, batch_size=config.batch_size), steps, torch.device("cpu"))
     gym_env.close()
-    return _result("sb3", learner, 1, steps, torch.device("cpu"), env, train_s, update_s)
+    return {**_result("sb3", learner, 1, steps, torch.device("cpu"), env, train, update), "method": BASELINE_METHOD}
 
 
 # ----- the command --------------------------------------------------------------------------
@@ -308,65 +333,53 @@ def in_fresh_process(fn: Callable[..., Any], *args: Any) -> Any:
         return pool.submit(fn, *args).result()
 
 
-def format_table(rows: list[dict[str, Any]]) -> str:
-    """Plain aligned text; `vs sb3` is our seed-steps/s over SB3's (one seed per process)."""
-    sb3 = next((r for r in rows if r["impl"] == "sb3"), None)
-    header = ("impl", "learner", "S", "env steps/s", "seed-steps/s", "update only ms", "peak MiB", "vs sb3")
-    lines = []
-    for r in rows:
-        ratio = f"{r['seed_steps_per_s'] / sb3['seed_steps_per_s']:.2f}x" if sb3 else "-"
-        lines.append((r["impl"], r["learner"], str(r["seeds"]), f"{r['env_steps_per_s']:.1f}",
-                      f"{r['seed_steps_per_s']:.1f}", f"{r['update_ms']:.2f}",
-                      f"{r['peak_memory_mib']:.0f} {r['memory_kind']}", ratio))
-    widths = [max(len(line[i]) for line in [header, *lines]) for i in range(len(header))]
-    left = {0, 1}  # text columns left-aligned, numbers right-aligned
-    return "\n".join("  ".join(cell.ljust(w) if i in left else cell.rjust(w)
-                               for i, (cell, w) in enumerate(zip(line, widths))) for line in [header, *lines])
+def load_average() -> str:
+    """The 1/5/15-minute load averages, so a reader sees whether the machine was quiet."""
+    if not hasattr(os, "getloadavg"):
+        return "load average n/a"
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg()) + f" on {os.cpu_count()} cores"
 
 
-def format_method_table(rows: list[dict[str, Any]]) -> str:
-    """One line per (method, S); `cost vs ft1` = seconds per env step with the method / with ft1 at that S."""
-    base = {r["seeds"]: r for r in rows if r["method"] == BASELINE_METHOD}
-    header = ("method", "learner", "S", "env steps/s", "update only ms", "peak MiB", "cost vs ft1", "overrides")
-    lines = []
-    for r in rows:
-        ft1 = base.get(r["seeds"])
-        cost = f"{ft1['env_steps_per_s'] / r['env_steps_per_s']:.2f}x" if ft1 else "-"
-        overrides = ",".join(f"{k}={v}" for k, v in r.get("method_params", {}).items()) or "defaults"
-        lines.append((r["method"], r["learner"], str(r["seeds"]), f"{r['env_steps_per_s']:.1f}", f"{r['update_ms']:.2f}",
-                      f"{r['peak_memory_mib']:.0f} {r['memory_kind']}", cost, overrides))
-    widths = [max(len(line[i]) for line in [header, *lines]) for i in range(len(header))]
-    left = {0, 1, 7}
-    return "\n".join("  ".join(cell.ljust(w) if i in left else cell.rjust(w)
-                               for i, (cell, w) in enumerate(zip(line, widths))).rstrip() for line in [header, *lines])
-
-
-def main(options: dict[str, str]) -> list[dict[str, Any]]:
-    """`plasticbench perf`: measure each S (and SB3 with vs=sb3), print the table, return the rows."""
-    opts = parse_options(options)
-    print(f"perf: {opts.learner} on {opts.env}, device {opts.device}, {WARMUP_STEPS} untimed random steps, "
-          f"then {opts.steps} timed steps with one update each; update only = {opts.steps} updates on the "
-          f"filled buffer; torch threads {torch.get_num_threads()}; one fresh process per row", flush=True)
-    if opts.methods:
-        if opts.events == "dense":
-            print(f"methods: events=dense, event periods set to steps//{DENSE_EVENTS} and pi's injection to the "
-                  f"middle of the timed window (see 'overrides'); cost vs ft1 = s per env step / ft1's", flush=True)
-        else:
-            print("methods: default configs; their event periods (e.g. redo every 1000 updates, reset every 200k env "
-                  f"steps) may not fire within {opts.steps} timed steps: add events=dense to time them; "
-                  "cost vs ft1 = s per env step / ft1's", flush=True)
+def _jobs(opts: PerfOptions) -> list[tuple[str, Callable[..., Any], tuple]]:
+    """(label, function, arguments) of every configuration, in the order one repetition measures them."""
     methods = tuple(dict.fromkeys((BASELINE_METHOD, *opts.methods))) if opts.methods else (BASELINE_METHOD,)
     jobs = [(f"plasticbench {m} S={s}" if opts.methods else f"plasticbench S={s}", measure,
              (opts.learner, s, opts.steps, opts.device, opts.env, m,
-              dense_params(m, opts.steps) if opts.events == "dense" else {}))
-            for m in methods for s in opts.seeds]
+              dense_params(m, opts.steps) if opts.events == "dense" else {}, opts.threads))
+            for s in opts.seeds for m in methods]  # each method beside ft1 at the same S
     if opts.vs == "sb3":
-        jobs.append(("sb3 S=1", measure_sb3, (opts.learner, opts.steps, opts.env)))
+        jobs.append(("sb3 S=1", measure_sb3, (opts.learner, opts.steps, opts.env, opts.threads)))
+    return jobs
+
+
+def _print_header(opts: PerfOptions) -> None:
+    print(f"perf: {opts.learner} on {opts.env}, device {opts.device}, torch threads {opts.threads} per process, "
+          f"{opts.reps} interleaved repetitions, one fresh process per row; {WARMUP_STEPS} untimed random steps, "
+          f"then {opts.steps} timed steps with one update each; update = {opts.steps} updates on the filled buffer; "
+          "cells are median [min-max] over repetitions; cpu = the process's CPU time", flush=True)
+    if opts.methods and opts.events == "dense":
+        print(f"methods: events=dense, event periods set to steps//{DENSE_EVENTS} and pi's injection to the "
+              f"middle of the timed window (see 'overrides'); cost = s per env step / {BASELINE_METHOD}'s", flush=True)
+    elif opts.methods:
+        print("methods: default configs at their paper-scale schedule; periods longer than the window (e.g. reset "
+              f"every 200k env steps) do not fire within {opts.steps} timed steps: add events=dense to time them; "
+              f"cost = s per env step / {BASELINE_METHOD}'s", flush=True)
+
+
+def main(options: dict[str, str]) -> list[dict[str, Any]]:
+    """`plasticbench perf`: measure every configuration `reps` times, interleaved, print the tables, return the rows."""
+    from plasticbench.benchmark.perf_table import format_method_table, format_table
+
+    opts = parse_options(options)
+    _print_header(opts)
+    print(f"before: {load_average()}", flush=True)
     rows = []
-    for label, fn, args in jobs:
-        print(f"  measuring {label} ...", flush=True)
-        rows.append(in_fresh_process(fn, *args))
+    for rep in range(opts.reps):
+        for label, fn, args in _jobs(opts):
+            print(f"  [{rep + 1}/{opts.reps}] measuring {label} ...", flush=True)
+            rows.append({**in_fresh_process(fn, *args), "label": label, "rep": rep})
+    print(f"after: {load_average()}")
     print(format_table([r for r in rows if r.get("method", BASELINE_METHOD) == BASELINE_METHOD]))
     if opts.methods:
-        print(format_method_table([r for r in rows if r["impl"] == "plasticbench"]))
+        print(format_method_table([r for r in rows if r["impl"] == "plasticbench"], BASELINE_METHOD))
     return rows

@@ -150,6 +150,8 @@ def _scratch_curves(config: RunConfig, ref: TaskReference) -> tuple[np.ndarray, 
 
 
 def provenance() -> dict:
+    import torch
+
     versions = {}
     for name in PACKAGES:
         try:
@@ -162,7 +164,8 @@ def provenance() -> dict:
                                 cwd=Path(__file__).resolve().parent).stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         commit = None
-    return {"versions": versions, "git_commit": commit}
+    # a seed's numbers are exact given the thread count too (README, "Seeds"), so the record says which
+    return {"versions": versions, "git_commit": commit, "torch_threads": torch.get_num_threads()}
 
 
 def plasticity_curves(eval_steps: list[int], snapshots: list[dict[str, list[float]]]) -> dict[str, Any]:

@@ -332,16 +332,43 @@ class NE(Method):
             return None
         index = ctx.rng.integers(buffer.size, batch_size)  # [S, B], the learner's own uniform draw
         positions, u = ctx.rng.uniform(batch_size), ctx.rng.uniform(1)[:, 0]
-        with torch.no_grad():
-            review = self.review_decision(ctx, buffer.gather(index), u)  # [S]
+        uniform = buffer.gather(index)
+        candidates = self.gate_candidates(u)
+        if candidates is None:
+            review = self.review_decision(ctx, uniform, u)  # [S]
+        elif not candidates.any():
+            return uniform
+        else:  # FAU of the seeds whose gate can open, the others stay shut
+            seeds = candidates.nonzero()[:, 0]
+            review = torch.zeros_like(candidates)
+            review[seeds] = self.review_decision(ctx, uniform, u, seeds)
         old = review_indices(positions, buffer.size, buffer.pointer, buffer.capacity, cfg.er_fraction)
         return buffer.gather(torch.where(review[:, None], old, index))
 
-    def review_decision(self, ctx, batch, u: torch.Tensor) -> torch.Tensor:
-        """[S] booleans: [C] FAU gate (default) or the paper's dormant-count slope (proposal)."""
+    def gate_candidates(self, u: torch.Tensor) -> torch.Tensor | None:
+        """[S] bool: seeds whose gate can open whatever their FAU is; None when every seed must be measured.
+
+        Why: measuring FAU is a critic forward, a fifth of NE's update (issue #20). The [C] gate opens
+        only for FAU < a and u >= g(FAU); g rises with FAU, so on [0, a) it is at least
+        min(g(0), 0.4) (0.4 is what g >= 0.6 becomes), and a seed whose u is below that (less a
+        float margin) keeps its gate shut: its FAU need not be measured, and the decision is the same.
+        Read on the host, so on CPU only (a GPU would wait for it); the paper's slope mode needs
+        every seed's dormant count at every update."""
+        cfg = self.config
+        if cfg.er_mode != "code_gate" or u.device.type != "cpu":
+            return None
+        floor = min(code_gate(torch.zeros((), dtype=u.dtype), cfg.awaken, cfg.t_amp).item(), 0.4) - 1e-6
+        return u >= floor
+
+    @torch.no_grad()
+    def review_decision(self, ctx, batch, u: torch.Tensor, seeds: torch.Tensor | None = None) -> torch.Tensor:
+        """[S] booleans: [C] FAU gate (default) or the paper's dormant-count slope (proposal).
+        `seeds` [k] (code gate only): decide for those seeds alone, [k]."""
         cfg = self.config
         x = torch.cat([batch.obs, batch.action], dim=-1)
-        hidden = [h for mlp in batched_mlps(ctx.networks["critic"]) for h in hidden_activations(mlp, x)]
+        if seeds is not None:
+            x, u = x[seeds], u[seeds]
+        hidden = [h for mlp in batched_mlps(ctx.networks["critic"]) for h in hidden_activations(mlp, x, seeds)]
         if cfg.er_mode == "code_gate":
             fau = active_unit_fraction(hidden).to(u.dtype)
             return (fau < cfg.awaken) & (u >= code_gate(fau, cfg.awaken, cfg.t_amp))

@@ -25,7 +25,7 @@ def _fixed_global_rng() -> None:
 def _one_thread():
     """Every test computes with one intra-op thread, as CI's OMP_NUM_THREADS=1 does: the seed tests
     compare S seeds with single-seed runs bit for bit, which README guarantees at a fixed thread
-    count of one (with two, a multithreaded path still depends on S, issue #17)."""
+    count; tests that check two threads set it themselves (issue #17)."""
     import torch
 
     threads = torch.get_num_threads()

@@ -10,31 +10,34 @@ import re
 import pytest
 import torch
 
-from plasticbench.benchmark import perf
+from plasticbench.benchmark import perf, perf_table
 
 
-def _row(impl: str, seeds: int, seed_steps_per_s: float) -> dict:
-    return {"impl": impl, "learner": "sac", "seeds": seeds, "env_steps_per_s": seed_steps_per_s / seeds,
-            "seed_steps_per_s": seed_steps_per_s, "update_ms": 5.0, "peak_memory_mib": 400.0, "memory_kind": "RSS"}
+def _row(impl: str, seeds: int, seed_steps_per_s: float, rep: int = 0, cpu_share: float = 0.5, method: str = "ft1") -> dict:
+    """A measured row: `steps` in `train_wall_s`; the process was on the CPU `cpu_share` of that time."""
+    wall = 100 * seeds / seed_steps_per_s
+    return {"impl": impl, "learner": "sac", "seeds": seeds, "steps": 100, "train_wall_s": wall,
+            "train_cpu_s": wall * cpu_share, "update_wall_s": 0.5, "update_cpu_s": 0.25, "peak_memory_mib": 400.0,
+            "memory_kind": "RSS", "label": f"{impl} {method} S={seeds}", "rep": rep, "method": method}
 
 
-def test_main_prints_one_row_per_seed_count(capsys, monkeypatch):
+def test_main_interleaves_repetitions_and_prints_one_row_per_seed_count(capsys, monkeypatch):
     # in this process: a spawned child per row re-imports torch and MuJoCo, seconds each
     monkeypatch.setattr(perf, "in_fresh_process", lambda fn, *args: fn(*args))
     threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # OpenMP threads spin badly on a shared, oversubscribed CI machine
     try:
-        rows = perf.main({"learner": "sac", "seeds": "1,2", "steps": "5"})
+        rows = perf.main({"learner": "sac", "seeds": "1,2", "steps": "5", "reps": "2"})
+        assert torch.get_num_threads() == 1  # threads=1 by default, set by the measuring process
     finally:
         torch.set_num_threads(threads)
     lines = capsys.readouterr().out.splitlines()
     table = [line.split() for line in lines if line.startswith("plasticbench ")]
     assert [cells[:3] for cells in table] == [["plasticbench", "sac", "1"], ["plasticbench", "sac", "2"]]
     assert not any(line.startswith("sb3") for line in lines)  # no vs=sb3, no SB3 row
-    assert [r["seeds"] for r in rows] == [1, 2]
+    assert lines[1].startswith("before: load average") and any(line.startswith("after: load average") for line in lines)
+    assert [(r["seeds"], r["rep"]) for r in rows] == [(1, 0), (2, 0), (1, 1), (2, 1)]  # interleaved, not in blocks
     for r in rows:
-        assert r["seed_steps_per_s"] == pytest.approx(r["env_steps_per_s"] * r["seeds"])
-        assert r["update_ms"] > 0 and r["peak_memory_mib"] > 0
+        assert r["train_cpu_s"] > 0 and r["update_cpu_s"] > 0 and r["peak_memory_mib"] > 0 and r["threads"] == 1
 
 
 def test_rows_run_in_their_own_process():
@@ -42,16 +45,25 @@ def test_rows_run_in_their_own_process():
     assert perf.in_fresh_process(os.getpid) != os.getpid()
 
 
-def test_table_ratio_is_ours_over_sb3_seed_steps():
-    table = perf.format_table([_row("plasticbench", 1, 50.0), _row("plasticbench", 8, 200.0), _row("sb3", 1, 100.0)])
-    lines = table.splitlines()
+def test_ratio_is_the_median_of_per_repetition_ratios_with_their_range():
+    # rep 1 of SB3 was slowed by a neighbour: the per-repetition ratios are 1.0, 2.0, 1.1 -> median 1.10
+    rows = [_row("plasticbench", 1, 100.0, rep) for rep in range(3)]
+    rows += [_row("sb3", 1, v, rep) for rep, v in enumerate([100.0, 50.0, 100.0 / 1.1])]
+    lines = perf_table.format_table(rows).splitlines()
     assert lines[0].split()[:3] == ["impl", "learner", "S"]
-    assert [line.split()[-1] for line in lines[1:]] == ["0.50x", "2.00x", "1.00x"]
-    assert len({len(line.rstrip()) for line in lines}) == 1  # aligned columns
+    ours = lines[1].split()
+    assert ours[3:5] == ["100.0", "[100.0-100.0]"]  # wall seed-steps/s, median [min-max]
+    assert ours[5:7] == ["200.0", "[200.0-200.0]"]  # per CPU second: the process ran half the time
+    assert ours[-4:] == ["1.10", "[1.00-2.00]x", "1.10", "[1.00-2.00]x"]
+    assert len({len(line) for line in lines}) <= 2  # aligned columns (the last line may end earlier)
 
 
 def test_table_without_sb3_has_no_ratio():
-    assert perf.format_table([_row("plasticbench", 1, 50.0)]).splitlines()[1].split()[-1] == "-"
+    assert perf_table.format_table([_row("plasticbench", 1, 50.0)]).splitlines()[1].split()[-2:] == ["-", "-"]
+
+
+def test_spread_of_one_repetition_is_the_bare_value():
+    assert perf_table.spread([2.0], ".1f") == "2.0" and perf_table.spread([3.0, 1.0, 2.0], ".1f") == "2.0 [1.0-3.0]"
 
 
 GOOD = {"learner": "sac", "seeds": "1,8"}
@@ -90,30 +102,33 @@ def test_missing_sb3_gives_the_install_command(monkeypatch):
 def test_methods_print_one_row_per_method_with_cost_vs_ft1(capsys, monkeypatch):
     monkeypatch.setattr(perf, "in_fresh_process", lambda fn, *args: fn(*args))
     threads = torch.get_num_threads()
-    torch.set_num_threads(1)
     try:
-        rows = perf.main({"learner": "sac", "seeds": "1", "steps": "3", "methods": "ft1,redo"})
+        rows = perf.main({"learner": "sac", "seeds": "1", "steps": "3", "methods": "ft1,redo", "reps": "1"})
     finally:
         torch.set_num_threads(threads)
     out = capsys.readouterr().out
-    assert "may not fire within 3 timed steps" in out  # default periods, said in the header
+    assert "do not fire within 3 timed steps" in out  # default periods, said in the header
     lines = out.splitlines()
     header = next(line for line in lines if line.startswith("method "))
     assert "cost vs ft1" in header
     table = [line.split() for line in lines if line.startswith(("ft1 ", "redo "))]
     assert [cells[:3] for cells in table] == [["ft1", "sac", "1"], ["redo", "sac", "1"]]  # ft1 once, not twice
-    assert table[0][-2:] == ["1.00x", "defaults"]  # cost vs ft1, overrides
+    assert table[0][-3:] == ["1.00x", "1.00x", "defaults"]  # cost vs ft1 (cpu, wall), overrides
     assert table[1][-1] == "defaults" and re.fullmatch(r"\d+\.\d\dx", table[1][-2])
     assert [(r["method"], r["method_params"]) for r in rows] == [("ft1", {}), ("redo", {})]
 
 
-def test_method_cost_is_seconds_per_step_over_ft1s_at_the_same_seed_count():
-    rows = [{**_row("plasticbench", s, eps * s), "method": m, "method_params": p}
-            for m, s, eps, p in [("ft1", 1, 100.0, {}), ("ft1", 8, 40.0, {}), ("redo", 1, 50.0, {"period": 2}),
-                                 ("redo", 8, 40.0, {"period": 2})]]
-    lines = perf.format_method_table(rows).splitlines()
-    assert [line.split()[-2:] for line in lines[1:]] == [["1.00x", "defaults"], ["1.00x", "defaults"],
-                                                         ["2.00x", "period=2"], ["1.00x", "period=2"]]
+def test_method_cost_is_seconds_per_step_over_ft1s_at_the_same_seed_count_and_repetition():
+    rows = [{**_row("plasticbench", s, eps * s, rep, method=m), "method_params": p}
+            for rep in range(2)
+            for m, s, eps, p in [("ft1", 1, 100.0 * (rep + 1), {}), ("ft1", 8, 40.0, {}),
+                                 ("redo", 1, 50.0 * (rep + 1), {"period": 2}), ("redo", 8, 40.0, {"period": 2})]]
+    lines = perf_table.format_method_table(rows, "ft1").splitlines()
+    # ft1 at S=1 doubled its speed in rep 1, and so did redo: the cost is 2.00 in both repetitions
+    same = lambda cost: [cost, f"[{cost}-{cost}]x"]
+    assert [line.split()[-5:] for line in lines[1:]] == [
+        [*same("1.00"), *same("1.00"), "defaults"], [*same("1.00"), *same("1.00"), "defaults"],
+        [*same("2.00"), *same("2.00"), "period=2"], [*same("1.00"), *same("1.00"), "period=2"]]
 
 
 def test_dense_events_land_in_the_timed_window():

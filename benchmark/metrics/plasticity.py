@@ -119,12 +119,13 @@ def grad_norm(parameters: Iterable[torch.Tensor]) -> torch.Tensor:
     return sum(g.detach().flatten(1).pow(2).sum(dim=1) for g in grads).sqrt()
 
 
-def hidden_activations(network: nn.Module, x: torch.Tensor) -> list[torch.Tensor]:
+def hidden_activations(network: nn.Module, x: torch.Tensor, seeds: torch.Tensor | None = None) -> list[torch.Tensor]:
     """Post-activation outputs [S, B, H] of every hidden layer, from the network's own forward.
 
     A forward hook on the network's `activation` module records each call, so whatever the network
     applies before the activation (masks, LayerNorm) is included, as §0 asks; the output layer of a
-    batched MLP has no activation module call and is therefore excluded.
+    batched MLP has no activation module call and is therefore excluded. `seeds` [k] (indices)
+    runs the network on those seeds' parameter slices only, for x [k, B, in]: [k, B, H] outputs.
     """
     activation = getattr(network, "activation", None)
     if not isinstance(activation, nn.Module):
@@ -134,7 +135,11 @@ def hidden_activations(network: nn.Module, x: torch.Tensor) -> list[torch.Tensor
     handle = activation.register_forward_hook(lambda module, args, out: outputs.append(out))
     try:
         with torch.no_grad():
-            network(x)
+            if seeds is None:
+                network(x)
+            else:  # every parameter and buffer carries the leading seed axis
+                state = {name: t[seeds] for name, t in [*network.named_parameters(), *network.named_buffers()]}
+                torch.func.functional_call(network, state, (x,))
     finally:
         handle.remove()
     return outputs

@@ -265,3 +265,24 @@ def test_two_seeds_in_one_learner_equal_two_single_seed_learners(cls, config):
         for role, masks in method.masks.items():
             for m, n in zip(masks, single_method.masks[role]):
                 assert torch.equal(m[i], n[0])
+
+
+def test_a_seed_whose_draw_keeps_the_code_gate_shut_at_every_fau_is_not_measured():
+    method = NE(NE.Config())
+    u = torch.linspace(0.0, 1.0, 2001)
+    candidates = method.gate_candidates(u)
+    fau = torch.linspace(0.0, 1.0, 2001)[:, None]  # every FAU against every u
+    opens = (fau < method.config.awaken) & (u[None, :] >= code_gate(fau, method.config.awaken, method.config.t_amp))
+    assert not opens[:, ~candidates].any()  # a skipped seed could never have reviewed
+    assert candidates.any() and not candidates.all()  # the shortcut does skip some draws
+    assert NE(NE.Config(er_mode="dormant_slope")).gate_candidates(u) is None  # the slope needs every count
+
+
+def test_review_measured_on_a_subset_of_seeds_equals_those_seeds_of_the_full_measurement():
+    learner, method = make(NE.Config(awaken=0.95), seeds=(0, 1, 2, 3))
+    batch = learner.buffer.sample(8, learner.rng)
+    u = torch.tensor([0.9, 0.2, 0.7, 0.8])
+    full = method.review_decision(learner, batch, u)
+    seeds = torch.tensor([0, 2, 3])
+    assert torch.equal(method.review_decision(learner, batch, u, seeds), full[seeds])
+    assert full.any()  # the gate opens for some seed, so the comparison sees both outcomes
