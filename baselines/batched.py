@@ -48,12 +48,18 @@ class BatchedLinear(nn.Module):
     def forward(self, x: torch.Tensor, columns: slice | None = None) -> torch.Tensor:
         """x: [S, B, in] -> [S, B, out]; `columns` selects a block of outputs (a task head)."""
         weight, bias = (self.weight, self.bias) if columns is None else (self.weight[..., columns], self.bias[..., columns])
-        if weight.shape[-1] == 1:
-            return single_output(x, weight, bias)
-        return batched_affine(x, weight, bias)
+        return seed_exact_affine(x, weight, bias)
 
     def extra_repr(self) -> str:
         return f"seeds={self.weight.shape[0]}, in={self.in_features}, out={self.out_features}"
+
+
+def seed_exact_affine(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """x [S, B, in] @ weight [S, in, out] + bias [S, 1, out] with a seed's bits independent of S: the product
+    every batched layer, and every subclass that transforms its weight (a mask), must go through (issue #17)."""
+    if weight.shape[-1] == 1:
+        return single_output(x, weight, bias)
+    return batched_affine(x, weight, bias)
 
 
 def single_output(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:

@@ -26,7 +26,7 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from plasticbench.baselines.batched import BatchedLinear, BatchedMLP, single_output
+from plasticbench.baselines.batched import BatchedLinear, BatchedMLP, seed_exact_affine
 from plasticbench.baselines.seed_rng import SeedRNG
 
 
@@ -40,8 +40,8 @@ class MaskedLinear(BatchedLinear):
     def forward(self, x: torch.Tensor, columns: slice | None = None) -> torch.Tensor:
         weight = self.weight * self.mask
         if columns is None:
-            return torch.baddbmm(self.bias, x, weight)
-        return torch.baddbmm(self.bias[..., columns], x, weight[..., columns])
+            return seed_exact_affine(x, weight, self.bias)
+        return seed_exact_affine(x, weight[..., columns], self.bias[..., columns])
 
 
 def masked_layers(network: nn.Module) -> list[MaskedLinear]:
@@ -70,7 +70,7 @@ class PathwayLinear(MaskedLinear):
             weight, bias = self.weight * self.task_masks[n], self.bias
             if columns is not None:
                 weight, bias = weight[..., columns], bias[..., columns]
-            y = single_output(x, weight, bias) if weight.shape[-1] == 1 else torch.baddbmm(bias, x, weight)
+            y = seed_exact_affine(x, weight, bias)
             out = out + task[..., n:n + 1] * y
         return out
 

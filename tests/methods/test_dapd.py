@@ -169,3 +169,26 @@ def test_masked_flops_by_hand():
     mlp = BatchedMLP(1, (3, 2, 1), "relu", SeedRNG([0]), linear=MaskedLinear)
     mlp.layers[0].mask[0, 0, 0] = 0.0  # 5 of 6 weights kept in layer 1, 2 of 2 in layer 2
     assert masked_flops(mlp.layers).tolist() == [2 * 5 + 2 + 2 * 2 + 1]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("in_features, out_features", [(256, 1), (5, 64)])
+def test_masked_layer_gives_a_seed_the_same_bits_whatever_s(in_features, out_features, threads):
+    """Seed 0 of a masked layer at S = 4 equals the same layer at S = 1, forward and weight gradient, at 1
+    and 2 threads: the masked product goes through the same seed-exact path as every batched layer (a
+    critic's single output and a narrow first layer are the shapes where a plain `baddbmm` differs; #17)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        results = []
+        for num_seeds in (1, 4):
+            layer = MaskedLinear(num_seeds, in_features, out_features, SeedRNG(list(range(num_seeds))))
+            layer.mask.copy_((torch.arange(layer.mask.numel()).reshape(layer.mask.shape) % 3 != 0).float())
+            x = torch.stack([torch.randn(256, in_features, generator=torch.Generator().manual_seed(s))
+                             for s in range(num_seeds)])
+            y = layer(x)
+            y.square().sum().backward()
+            results.append((y[0], layer.weight.grad[0]))
+        assert torch.equal(results[0][0], results[1][0]) and torch.equal(results[0][1], results[1][1])
+    finally:
+        torch.set_num_threads(previous)
