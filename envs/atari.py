@@ -49,6 +49,13 @@ GRID_GAMES: tuple[str, ...] = ("atari_pong",)
 """The Atari suites the default grid plans (one game); the others run when named, or through a set."""
 
 
+REDO_ATARI = {"period_fraction": 1e-4, "tau": 0.025, "batch_size": 64}
+"""redo.md §5, DQN on Atari at the default replay ratio: F = 1,000 gradient steps (1e-4 of the 10M-agent-step
+budget, so the same proportion at every scale), tau = 0.025, B_stat = 64; recycling runs the whole task (its
+`reset_end_step` 2.5M counts gradient steps: all of a 10M-agent-step run at one update per 4 agent steps)."""
+METHOD_OVERRIDES = {"redo": REDO_ATARI}
+
+
 def _task(game: str, index: int, budgets: dict[str, int], full_action_space: bool) -> Task:
     return Task(name=ALE_IDS[game], index=index, make=functools.partial(make_atari_env, game, full_action_space),
                 budgets=dict(budgets), backend=BACKEND, human_reference=RANDOM_HUMAN[game])
@@ -60,7 +67,7 @@ def single_game_scenario(game: str) -> Scenario:
         raise ValueError(f"unknown Atari game {game!r}; allowed: {', '.join(sorted(ALE_IDS))}")
     return Scenario(name=PREFIX + game, family=FAMILY, setting="online", backend=BACKEND, discrete_actions=True,
                     tasks=(_task(game, 0, SINGLE_GAME_BUDGETS, full_action_space=False),),
-                    scale_overrides=SCALE_SETTINGS)
+                    scale_overrides=SCALE_SETTINGS, method_overrides=METHOD_OVERRIDES)
 
 
 def continual_scenario() -> Scenario:
@@ -68,7 +75,7 @@ def continual_scenario() -> Scenario:
     game's minimal set is legal (the env's `legal_mask`), so one 18-action head serves every game."""
     tasks = tuple(_task(game, i, CONTINUAL_BUDGETS, full_action_space=True) for i, game in enumerate(CONTINUAL_GAMES))
     return Scenario(name=CONTINUAL, family=FAMILY, setting="continual", backend=BACKEND, discrete_actions=True,
-                    tasks=tasks, scale_overrides=SCALE_SETTINGS)
+                    tasks=tasks, scale_overrides=SCALE_SETTINGS, method_overrides=METHOD_OVERRIDES)
 
 
 ATARI_BUILDERS = {**{PREFIX + game: functools.partial(single_game_scenario, game) for game in ALE_IDS},

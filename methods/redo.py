@@ -21,7 +21,7 @@ input channel, or the h*w flattened columns of the dense layer after the flatten
 (redo.md §2, §7 test 5). The ReDo paper's DQN settings (redo.md §5: F = 1,000 gradient steps,
 tau = 0.025, B_stat = 64; as a fraction of the 10M-agent-step budget `period_fraction=1e-4`; its
 `reset_end_step` 2.5M counts gradient steps, i.e. the whole run at one update per 4 agent steps)
-belong in the Atari scenarios' method overrides, not in these defaults. DQN has no
+are the Atari scenarios' method overrides (envs/atari.py `REDO_ATARI`), not these defaults. DQN has no
 actor: roles the learner lacks are skipped.
 """
 from __future__ import annotations

@@ -2,6 +2,7 @@
 loop end to end, legal actions, resume, the human-normalized score, the grid and the early errors."""
 from __future__ import annotations
 
+import json
 import sys
 
 import numpy as np
@@ -133,6 +134,8 @@ def test_redo_on_dqn_runs_on_pong_from_the_command_line(tmp_path, capsys):
     assert "(human); record in" in capsys.readouterr().out
     (record,) = [p for p in tmp_path.glob("runs/*/record.json")]
     assert '"kind": "human"' in record.read_text()
+    method_config = json.loads(record.read_text())["config"]["method_config"]  # redo.md §5's DQN row, from the scenario
+    assert (method_config["tau"], method_config["batch_size"], method_config["period_fraction"]) == (0.025, 64, 1e-4)
 
 
 def test_a_methods_rollout_plays_atari_games_with_raw_rewards(tiny_config):
