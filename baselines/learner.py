@@ -442,9 +442,8 @@ class Learner:
 
     @torch.no_grad()
     def polyak(self, role: str) -> None:
-        tau = self.config.tau
-        for p, tp in zip(self.networks[role].parameters(), self.networks[self.target_roles[role]].parameters()):
-            self.health.polyak(tp, p, tau)
+        self.health.polyak_all(list(self.networks[self.target_roles[role]].parameters()),
+                               list(self.networks[role].parameters()), self.config.tau)
 
     # ----- trying policies in environments (methods' hooks) -------------------------------
     def rollout(self, task, policy: Callable[[torch.Tensor], torch.Tensor], steps: int | None = None, *,

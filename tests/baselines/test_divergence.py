@@ -63,3 +63,30 @@ def test_the_accelerator_path_leaves_healthy_seeds_bit_identical(monkeypatch):
     for seed in (0, 1):
         for role, tensors in seed_slices(skipping, seed).items():
             assert all(torch.equal(a, b) for a, b in zip(seed_slices(restoring, seed)[role], tensors)), role
+
+
+def test_pre_step_copies_are_taken_exactly_when_a_seed_could_be_lost():
+    """The guard skips its pre-step copies only for finite per-seed norms with every seed healthy on the
+    CPU; a non-finite norm, a frozen seed, or a missing norm takes them (the poisoned tests restore from them)."""
+    from plasticbench.baselines.divergence import SeedHealth
+
+    health = SeedHealth(2, torch.device("cpu"))
+    assert not health._may_diverge(torch.tensor([1.0, 2.0]))
+    assert health._may_diverge(torch.tensor([1.0, float("nan")]))
+    assert health._may_diverge(torch.tensor(float("nan")))  # no parameter held a gradient
+    health.observe(torch.tensor([True, False]), env_step=5)
+    assert health._may_diverge(torch.tensor([1.0, 2.0]))
+
+
+def test_fused_polyak_equals_the_per_tensor_average_bit_for_bit():
+    from plasticbench.baselines.divergence import SeedHealth
+
+    health, generator = SeedHealth(2, torch.device("cpu")), torch.Generator().manual_seed(0)
+    shapes = [(2, 17, 64), (2, 1, 64), (2, 64, 1), (2, 1, 1)]
+    targets = [torch.randn(s, generator=generator) for s in shapes]
+    sources = [torch.randn(s, generator=generator) for s in shapes]
+    fused, single = [t.clone() for t in targets], [t.clone() for t in targets]
+    health.polyak_all(fused, sources, 0.005)
+    for target, source in zip(single, sources):
+        health.polyak(target, source, 0.005)
+    assert all(torch.equal(a, b) for a, b in zip(fused, single))
