@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from plasticbench.baselines.batched import BatchedLinear, BatchedMLP, params_per_seed
@@ -34,3 +35,19 @@ def test_a_head_reads_only_its_own_output_columns():
     full = mlp.layers[-1](mlp.features(x))
     torch.testing.assert_close(mlp(x, head=2), full[..., 4:6])
     assert params_per_seed(mlp) == 3 * 8 + 8 + 8 * 6 + 6
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("in_features, out_features", [(256, 1), (5, 64), (11, 6)])
+def test_a_seeds_layer_bits_do_not_depend_on_s_at_one_or_two_threads(in_features, out_features, threads):
+    """Seed 0 at S = 4 equals S = 1, forward and weight gradient (issue #17): the critic's single output and a
+    first layer reading a narrow observation are the shapes where a plain `baddbmm` takes another kernel."""
+    torch.set_num_threads(threads)  # the autouse fixture puts the thread count back
+    results = []
+    for num_seeds in (1, 4):
+        layer = BatchedLinear(num_seeds, in_features, out_features, SeedRNG(list(range(num_seeds))))
+        x = torch.stack([torch.randn(256, in_features, generator=torch.Generator().manual_seed(s)) for s in range(num_seeds)])
+        y = layer(x)
+        y.square().sum().backward()
+        results.append((y[0], layer.weight.grad[0]))
+    assert torch.equal(results[0][0], results[1][0]) and torch.equal(results[0][1], results[1][1])
