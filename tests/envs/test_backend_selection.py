@@ -1,13 +1,13 @@
 """`backend=brax|mujoco` picks the scenario; the grid holds every brax scenario; a missing jax is one line."""
 from __future__ import annotations
 
-import builtins
 
 import pytest
 
 from plasticbench.benchmark.config import select_backend
 from plasticbench.benchmark.suite import grid
 from plasticbench.envs.locomotion_scenarios import SCENARIOS
+from tests.missing_package import hide_package
 
 CONTINUAL = ("ft1", "ft_l2", "ft_n", "sac_n", "ewc", "packnet", "pnn")
 
@@ -30,13 +30,6 @@ def test_every_continual_method_is_in_the_grid_of_every_brax_scenario():
 def test_missing_jax_is_one_line_with_the_install_command(monkeypatch):
     from plasticbench.envs.brax_physics import MissingBackendError, require_brax
 
-    real_import = builtins.__import__
-
-    def no_jax(name, *args, **kwargs):
-        if name == "jax":
-            raise ImportError("No module named 'jax'", name="jax")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_jax)
+    hide_package(monkeypatch, "jax")
     with pytest.raises(MissingBackendError, match=r"pip install 'plasticbench\[brax\]'"):
         require_brax()

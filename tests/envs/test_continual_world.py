@@ -1,7 +1,6 @@
 """Continual World and MT10 environments (envs/continual_world.py, scenarios.md §2): every task builds,
 resets, steps and reports success; CW's 200-step horizon; object and goal re-drawn at every reset from
 the seed's own stream; the task one-hot; exact resume mid-episode; pooled envs equal fresh ones."""
-import builtins
 
 import numpy as np
 import pytest
@@ -14,6 +13,7 @@ from plasticbench.envs.continual_world import (CW3_TRIPLETS, CW10_V1, CW_HORIZON
 from plasticbench.envs.continual_world_scenarios import SCENARIOS, mt10_tasks
 from plasticbench.envs.catalog import get_scenario
 from plasticbench.envs.vector import SeedEnv, SeedVectorEnv
+from tests.missing_package import hide_package
 
 SEED = 7
 
@@ -121,14 +121,7 @@ def test_resume_mid_episode_continues_exactly(cw10):
 
 
 def test_missing_metaworld_is_one_line_with_the_install_command(monkeypatch):
-    real_import = builtins.__import__
-
-    def no_metaworld(name, *args, **kwargs):
-        if name == "metaworld" or name.startswith("metaworld."):
-            raise ImportError("No module named 'metaworld'", name="metaworld")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_metaworld)
+    hide_package(monkeypatch, "metaworld")
     with pytest.raises(MissingMetaworldError, match=r"extra 'metaworld'.*pip install 'plasticbench\[metaworld\]'"):
         require_metaworld()
     with pytest.raises(MissingMetaworldError):

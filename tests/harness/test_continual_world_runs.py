@@ -1,6 +1,5 @@
 """Continual World runs: the CW learner variant (heads, hidden one-hot), the success modes and their
 evaluation protocol, the record's success fields, config errors, and one end-to-end smoke run."""
-import builtins
 
 import numpy as np
 import pytest
@@ -14,6 +13,7 @@ from plasticbench.benchmark.success_evaluation import episode_success, evaluate_
 from plasticbench.benchmark.suite import grid
 from plasticbench.envs.continual_world_scenarios import SCENARIOS
 from plasticbench.envs.catalog import get_scenario
+from tests.missing_package import hide_package
 
 CONTINUAL = ["ft1", "ft_l2", "ft_n", "sac_n", "ewc", "packnet", "pnn", "rewire", "csp"]
 
@@ -102,14 +102,7 @@ def test_bad_success_mode_is_a_one_line_error(capsys, argv, expected):
 
 
 def test_missing_metaworld_exits_2_before_any_work(capsys, monkeypatch, tmp_path):
-    real_import = builtins.__import__
-
-    def no_metaworld(name, *args, **kwargs):
-        if name == "metaworld" or name.startswith("metaworld."):
-            raise ImportError("No module named 'metaworld'", name="metaworld")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_metaworld)
+    hide_package(monkeypatch, "metaworld")
     assert main(["run", "method=packnet", "suite=cw3_t1", f"results_dir={tmp_path}"]) == 2
     err = capsys.readouterr().err
     assert "pip install 'plasticbench[metaworld]'" in err and len(err.strip().splitlines()) == 1
