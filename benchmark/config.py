@@ -23,7 +23,7 @@ from plasticbench.benchmark import registry
 from plasticbench.benchmark.live import parse_loggers
 from plasticbench.benchmark.success_evaluation import check_success_mode
 from plasticbench.benchmark.threads import check_threads
-from plasticbench.benchmark.config_checks import check_device, check_numbers, check_scale, seed_list
+from plasticbench.benchmark.config_checks import check_device, check_envs_per_seed, check_numbers, check_scale, seed_list
 from plasticbench.envs.catalog import get_scenario, scenario_names
 from plasticbench.envs.offline import all_suite_names, checked_scenario
 from plasticbench.envs.backends import BACKENDS, check_backend_available
@@ -47,6 +47,7 @@ class ScaleConfig:
     checkpoint_every: int = MISSING
     seeds: int = MISSING
     steps_per_task: int | None = None  # overrides every task's budget at this scale (a quick look, a test)
+    envs_per_seed: int = 1  # environments each seed collects from per loop step (Rewire's brax code: 128)
     learner_overrides: dict[str, Any] = field(default_factory=dict)  # learner settings this scale imposes
 
 
@@ -93,7 +94,8 @@ class RunConfig:
         method_config = _without_later_defaults(dataclasses.asdict(self.method_config), LATER_METHOD_OPTIONS)
         identity = {"harness_version": HARNESS_VERSION, "method": self.method, "method_config": method_config,
                     "learner": self.learner, "learner_config": learner_config, "suite": self.suite,
-                    "scale": dataclasses.asdict(self.scale), "seeds": list(self.seeds)}
+                    "scale": _without_later_defaults(dataclasses.asdict(self.scale), LATER_SCALE_OPTIONS),
+                    "seeds": list(self.seeds)}
         if self.success_mode is not None:
             identity["success_mode"] = self.success_mode  # only where it exists: other runs keep their names
         if self.scenario is not None and self.scenario.offline_data is not None:
@@ -108,9 +110,11 @@ class RunConfig:
 
 LATER_LEARNER_OPTIONS: dict[str, Any] = {"replay_dtype": "float32", "task_id_dims": 0}
 LATER_METHOD_OPTIONS: dict[str, Any] = {"variant": "salina"}
+LATER_SCALE_OPTIONS: dict[str, Any] = {"envs_per_seed": 1}
 """Options added after records existed, with the default that behaves as before they existed (exact
 replay storage; no hidden task one-hot; the [RN] variant of ft_l2, ewc and packnet): at that value they
-stay out of a run's identity, so the runs named before them keep their names."""
+stay out of a run's identity, so the runs named before them keep their names (one environment per
+seed, likewise)."""
 
 
 def _without_later_defaults(values: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:
@@ -246,6 +250,7 @@ def resolve(cfg: Any) -> RunConfig:
     check_device(device)
     check_scale(data["scale"])
     scale = _dataclass_from(ScaleConfig, data["scale"], "scale")
+    check_envs_per_seed(scale.envs_per_seed, scenario)
     method_config = _dataclass_from(method_cls.Config, data["method"], f"method {method_name!r}")
     learner_config = _dataclass_from(learner_cls.Config, data["learner"], f"learner {learner_name!r}")
     check_numbers(method_config, "method")

@@ -14,7 +14,7 @@ from typing import Any
 # scale fields that are counts: (smallest allowed value, None allowed)
 SCALE_COUNTS = {"eval_every": (1, False), "eval_episodes": (1, False), "checkpoint_every": (1, False),
                 "seeds": (1, False), "learning_starts": (0, False), "episode_length": (1, True),
-                "steps_per_task": (1, True)}
+                "steps_per_task": (1, True), "envs_per_seed": (1, False)}
 LEARNER_COUNTS = ("batch_size", "buffer_size", "policy_delay", "target_delay")
 UNIT_INTERVAL = ("gamma", "tau")  # discount and Polyak rate: [0, 1]
 
@@ -96,3 +96,15 @@ def explain(error: BaseException) -> str:
         return f"{key}: {first}" if key else first
     lines = str(error).strip().splitlines()
     return lines[0] if lines else type(error).__name__
+
+
+def check_envs_per_seed(envs_per_seed: int, scenario: Any) -> None:
+    """Several environments per seed feed an online, single-task-at-a-time loop with vector
+    observations: offline data has no environment to widen, a multitask step already plays one
+    environment of every task per seed, and Atari's replay stacks frames of consecutive steps of one
+    environment (baselines/frame_replay.py), which interleaved environments would break."""
+    kinds = {"offline": scenario.offline_data is not None, "multitask": scenario.multitask,
+             "Atari": scenario.discrete_actions}
+    kind = next((k for k, v in kinds.items() if v), None)
+    if envs_per_seed > 1 and kind is not None:
+        raise ValueError(f"scale.envs_per_seed={envs_per_seed} on {kind} suite {scenario.name!r}; allowed: 1")

@@ -154,6 +154,8 @@ def plan_run(config: RunConfig) -> MemoryPlan:
     else:
         replay = registry.get_learner(config.learner).replay_bytes(seeds, capacity, scenario.obs_dim, scenario.act_dim,
                                                                    cfg.replay_dtype)
+        if config.scale.envs_per_seed > 1:  # interleaved environments: nearly every next obs lives in the side table
+            replay += seeds * capacity * scenario.obs_dim * obs_dtype(cfg.replay_dtype).itemsize
         rows = min(config.scale.checkpoint_every, capacity)
         # a learner with a replay of its own (DQN's frames, each stored once) writes chunks smaller in proportion
         compact = replay / buffer_bytes(seeds, capacity, scenario.obs_dim, scenario.act_dim, cfg.replay_dtype)

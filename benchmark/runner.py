@@ -66,6 +66,18 @@ def updates_due(step: int, updates_per_step: float) -> int:
     return math.floor((step + 1) * updates_per_step + 1e-9) - math.floor(step * updates_per_step + 1e-9)
 
 
+def updates_over(first: int, count: int, updates_per_step: float) -> int:
+    """Gradient steps due over the task's env steps first..first+count-1: the sum of `updates_due`,
+    so collecting several environments per seed at once learns exactly as often per transition."""
+    return (math.floor((first + count) * updates_per_step + 1e-9) - math.floor(first * updates_per_step + 1e-9))
+
+
+def crossed(before: int, after: int, every: int) -> bool:
+    """Whether a loop step from `before` to `after` env steps passed a multiple of `every` (one step:
+    `after % every == 0`)."""
+    return after // every > before // every
+
+
 def build(config: RunConfig) -> tuple[Learner, Method]:
     method_cls = registry.get_method(config.method)
     method = method_cls(config.method_config)
@@ -91,15 +103,24 @@ class EnvSteps:
     `learning_starts`; `random_warmup`, default on the first task only, switches them on); after
     the warm-up, gradient steps at the learner's update-to-data ratio (`updates_per_step`):
     `updates_due(step)` of them, counted from `first_step` (a resumed task's position).
+
+    With `envs_per_seed` = N > 1 (Rewire's brax code collects from 128 per seed) one loop step acts in
+    all N environments of every seed, stores their N transitions per seed and then makes the gradient
+    steps those N transitions are due (`updates_over`); the budget and the schedule stay counted in
+    transitions. The N environments act one after another through `Learner.act`, so every method's
+    acting hook (Rewire's per-step mode draw) sees one environment per seed as it always does, and
+    the warm-up decision is taken once per loop step.
     """
 
     def __init__(self, learner: Learner, task: Task, episode_length: int | None, learning_starts: float,
                  env_state: dict | None = None, random_warmup: bool | None = None, random_steps: float | None = None,
-                 first_step: int = 0) -> None:
+                 first_step: int = 0, envs_per_seed: int = 1) -> None:
         self.learner, self.learning_starts, self.index = learner, learning_starts, first_step
         self.random_warmup = task.index == 0 if random_warmup is None else random_warmup
         self.random_steps = learning_starts if random_steps is None else random_steps
-        self.env = make_vector_env(task, learner.seeds, episode_length, learner.device, seed_offset=task.index)
+        self.width = envs_per_seed
+        self.env = make_vector_env(task, learner.seeds, episode_length, learner.device, seed_offset=task.index,
+                                   envs_per_seed=envs_per_seed)
         if env_state is None:
             self.obs = self.env.reset()
         else:
@@ -116,6 +137,35 @@ class EnvSteps:
                 learner.update()
         self.index += 1
         return collected
+
+    def advance(self, limit: int) -> int:
+        """One loop step: min(envs_per_seed, limit) transitions per seed and their gradient steps; returns
+        how many transitions per seed it stored (the last step of a task may use fewer than N)."""
+        if self.width == 1:
+            self.step()
+            return 1
+        learner = self.learner
+        warming_up = learner.buffer.size < self.learning_starts
+        taken = self.collect_wide(min(self.width, limit))
+        if not warming_up:
+            for _ in range(updates_over(self.index, taken, learner.config.updates_per_step)):
+                learner.update()
+        self.index += taken
+        return taken
+
+    def collect_wide(self, count: int) -> int:
+        """Act in each seed's N environments, step them together, store the first `count` transitions
+        of each seed (environment order), and return `count`."""
+        learner, obs = self.learner, self.obs  # [S, N, obs]
+        uniform = self.random_warmup and learner.buffer.size < self.random_steps
+        action = torch.stack([learner.random_action() if uniform else learner.act(obs[:, j], explore=True)
+                              for j in range(self.width)], dim=1)
+        result = self.env.step(action)
+        for j in range(count):
+            learner.observe(obs[:, j], action[:, j], result.reward[:, j], result.next_obs[:, j],
+                            result.terminated[:, j], result.truncated[:, j])
+        self.obs = result.obs
+        return count
 
     def collect(self) -> tuple[torch.Tensor, torch.Tensor, StepResult]:
         """Act, step the S environments and store the transitions, without learning (a multitask step
@@ -196,14 +246,14 @@ class Run:
         source = self._source(task, resume)
         started = time.perf_counter()
         while state.step_in_task < budget:
-            source.step()
-            state.step_in_task += 1
-            bar.update(1)
+            before = state.step_in_task
+            state.step_in_task += source.advance(budget - before) if isinstance(source, EnvSteps) else _one(source)
+            bar.update(state.step_in_task - before)
             if self.live:
-                self.live.on_step(task_start + state.step_in_task, learner)
-            if state.step_in_task % scale.eval_every == 0 and state.step_in_task < budget:
+                self.live.on_step(task_start + state.step_in_task, learner, state.step_in_task - before)
+            if crossed(before, state.step_in_task, scale.eval_every) and state.step_in_task < budget:
                 self._evaluate(task)
-            if state.step_in_task % scale.checkpoint_every == 0 and state.step_in_task < budget:
+            if crossed(before, state.step_in_task, scale.checkpoint_every) and state.step_in_task < budget:
                 state.wall_time_s += time.perf_counter() - started
                 started = time.perf_counter()
                 self._checkpoint(source.state_dict())
@@ -233,7 +283,8 @@ class Run:
             return MultitaskSteps(learner, scenario.tasks, scale.episode_length, scale.learning_starts, resume,
                                   random_steps=scale.random_steps, first_step=self.state.step_in_task)
         return EnvSteps(learner, task, scale.episode_length, scale.learning_starts, resume,
-                        random_steps=scale.random_steps, first_step=self.state.step_in_task)
+                        random_steps=scale.random_steps, first_step=self.state.step_in_task,
+                        envs_per_seed=scale.envs_per_seed)
 
     def _reserved(self, task: Task) -> int:
         """Steps of `task`'s budget the method keeps for charged rollouts; checked for every task before any work."""
@@ -309,6 +360,12 @@ class Run:
         self.state = RunState(**checkpoint["state"])
         self.learner.load_state_dict(checkpoint["learner"])
         self.method.load_state_dict(checkpoint["method"])
+
+
+def _one(source: Any) -> int:
+    """A step of a source that takes one step per call (offline updates, a multitask step)."""
+    source.step()
+    return 1
 
 
 def run(config: RunConfig, progress: bool = True) -> dict:

@@ -55,13 +55,19 @@ def _check(task: Task) -> None:
 
 
 def make_vector_env(task: Task, seeds: Sequence[int], max_episode_steps: int | None,
-                    device: torch.device | str = "cpu", seed_offset: int = 0) -> Any:
-    """S environments of `task`, one per seed, on its backend (SeedVectorEnv's interface)."""
+                    device: torch.device | str = "cpu", seed_offset: int = 0, envs_per_seed: int = 1) -> Any:
+    """S environments of `task`, one per seed, on its backend (SeedVectorEnv's interface); with
+    `envs_per_seed` = N > 1, N per seed and [S, N, ...] tensors (brax natively, others stacked)."""
     _check(task)
     if task.backend == "brax":
         from plasticbench.envs.brax import BraxVectorEnv
 
-        return BraxVectorEnv(task, seeds, max_episode_steps, device, seed_offset)
+        return BraxVectorEnv(task, seeds, max_episode_steps, device, seed_offset, envs_per_seed=envs_per_seed)
+    if envs_per_seed > 1:
+        from plasticbench.envs.wide_vector import EnvsPerSeed
+
+        return EnvsPerSeed(lambda offset: make_vector_env(task, seeds, max_episode_steps, device, offset),
+                           envs_per_seed, seed_offset)
     if task.backend == "metaworld" and parallel_envs_useful(len(seeds)):  # bit-identical, seeds in parallel
         return ProcessSeedVectorEnv(task, seeds, max_episode_steps, device, seed_offset)
     if task.backend == "ale":

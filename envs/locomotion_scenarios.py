@@ -18,11 +18,17 @@ from plasticbench.envs.halfcheetah_scenarios import BUDGETS as CONTINUAL_BUDGETS
 from plasticbench.envs.halfcheetah_scenarios import LAMBDAS as HC_LAMBDAS
 from plasticbench.envs.halfcheetah_scenarios import NUM_TASKS as HC_NUM_TASKS
 from plasticbench.envs.halfcheetah_scenarios import REWIRE_SAC
+from plasticbench.envs.halfcheetah_scenarios import SCHEDULE as RN_SCHEDULE
 from plasticbench.envs.halfcheetah_scenarios import SAC_PER_SCENARIO as HC_SAC
 from plasticbench.envs.halfcheetah_scenarios import TASKS as HC_TASKS
 from plasticbench.envs.task import Scenario, Task
 
 BRAX_SUFFIX = "_brax"
+BRAX_SCHEDULE = {**RN_SCHEDULE, "paper": {**RN_SCHEDULE["paper"], "envs_per_seed": 128}}
+"""[RN]'s Brax collection (continual-baselines.md §2.3): 128 environments per seed at paper scale, 64
+gradient steps per 128 transitions (`updates_per_step` 0.5), updates from 12,800 stored transitions.
+The MuJoCo backend keeps one environment per seed (128 gymnasium environments per seed step one by
+one in Python); `scale.envs_per_seed=128` asks for them."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +82,8 @@ def build_scenario(name: str, backend: str) -> Scenario:
     return Scenario(
         name=name + BRAX_SUFFIX if backend == "brax" else name, family=backend, setting="continual", backend=backend,
         tasks=tuple(tasks), learner_overrides={"sac": dict(spec.sac)},
-        method_overrides={"ft_l2": {"strength": spec.l2}, "ewc": {"strength": spec.ewc}})
+        method_overrides={"ft_l2": {"strength": spec.l2}, "ewc": {"strength": spec.ewc}},
+        scale_overrides={k: dict(v) for k, v in BRAX_SCHEDULE.items()} if backend == "brax" else {})
 
 
 LOCOMOTION_BUILDERS: dict[str, Callable[[], Scenario]] = {

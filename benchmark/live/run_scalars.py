@@ -23,9 +23,10 @@ class LiveRun:
         self.log = RunLogger(config.loggers, run_dir, config.run_id, config.seeds, config.identity())
         self.clock: tuple[float, int] | None = None
 
-    def on_step(self, step: int, learner: "Learner") -> None:
-        """Called after every env step with the run's global step count."""
-        if step % self.every:
+    def on_step(self, step: int, learner: "Learner", taken: int = 1) -> None:
+        """Called after every loop step with the run's global step count and the env steps it took
+        (several environments per seed take several); logs when the step passes a multiple of `every`."""
+        if step // self.every == (step - taken) // self.every:
             return
         now = time.perf_counter()
         scalars = {f"train/{k}": v.tolist() for k, v in learner.diagnostics().items()}
