@@ -167,6 +167,9 @@ class Learner:
         self.health = SeedHealth(self.num_seeds, self.device)  # diverged seeds are frozen (baselines/divergence.py)
         self.task_index, self.env_steps, self.updates = 0, 0, 0
         self.task_start_step = 0  # env_steps when the current task started (schedules count within a task)
+        # While the loop acts in environment j of each seed's N (benchmark/runner.py, envs_per_seed): j and N.
+        # The transition an `act` produces is stored act_offset slots after buffer.pointer (CSP keys its alpha by it).
+        self.act_offset, self.act_width = 0, 1
         self.specs: dict[str, NetworkSpec] = {}  # role -> what the learner asked for, before any method's build
         self.networks: dict[str, nn.Module] = self.build_networks()
         for role, target in self.target_roles.items():

@@ -158,8 +158,12 @@ class EnvSteps:
         of each seed (environment order), and return `count`."""
         learner, obs = self.learner, self.obs  # [S, N, obs]
         uniform = self.random_warmup and learner.buffer.size < self.random_steps
-        action = torch.stack([learner.random_action() if uniform else learner.act(obs[:, j], explore=True)
-                              for j in range(self.width)], dim=1)
+        actions = []
+        for j in range(self.width):
+            learner.act_offset, learner.act_width = j, self.width
+            actions.append(learner.random_action() if uniform else learner.act(obs[:, j], explore=True))
+        learner.act_offset, learner.act_width = 0, 1
+        action = torch.stack(actions, dim=1)
         result = self.env.step(action)
         for j in range(count):
             learner.observe(obs[:, j], action[:, j], result.reward[:, j], result.next_obs[:, j],

@@ -20,8 +20,9 @@ Decisions where §9 is silent or does not fit this harness:
 - Seeds: anchors are added, pruned and counted per seed (preallocated [S, T, ...], T = the scenario's tasks,
   seed s uses its first count[s]); draws, screening and the keep/prune rule are per seed. The model size is
   the mean anchor count over seeds x one policy (the metric is an int of parameters).
-- One environment per seed, so §9.3's "half of the 128 envs draw from D, half from D2" becomes an even coin
-  per seed at every redraw. Redraws come every `repeat_fraction` x budget steps (100 of 1M, [RN]'s
+- §9.3's "half of the 128 envs draw from D, half from D2" holds with N environments per seed (the first
+  N // 2 from D); with one environment per seed it becomes an even coin per seed at every redraw. An
+  environment redraws every `repeat_fraction` x budget of its own steps (100 of 1M, [RN]'s per-env
   repeat_alpha); [RN] also redraws at episode ends, which at 1000-step HalfCheetah episodes are multiples of
   100 anyway.
 - Validation length is `validation_fraction` x budget (1,000 of 1M, §9.4), at least `min_validation_steps`
@@ -104,7 +105,7 @@ class CSP(Method):
         self.decisions: list[dict] = []  # per searched task: best_new, best_old, kept (per seed)
         self.budget = 0
         self.task_start_steps = 0
-        self.collect_alpha: torch.Tensor | None = None  # [S, T] the point each seed acts at now
+        self.collect_alpha: list[torch.Tensor | None] = []  # env j -> [S, T]: the point each seed's env j acts at
         self.stored: torch.Tensor | None = None  # [S, capacity, T] alpha stored with each replay transition
         self.stored_rows: torch.Tensor | None = None  # rows restored from a checkpoint, copied in on first use
 
@@ -136,7 +137,7 @@ class CSP(Method):
         return self.config.rollouts * self.validation_steps(budget) if task.index > 0 else 0
 
     def on_task_start(self, ctx: "Learner", task: "Task") -> None:
-        self.task_start_steps, self.collect_alpha = ctx.env_steps, None
+        self.task_start_steps, self.collect_alpha = ctx.env_steps, []
         if task.index == 0:
             return
         self.actor(ctx).add_anchor()
@@ -156,18 +157,33 @@ class CSP(Method):
     def act(self, ctx: "Learner", obs: torch.Tensor, explore: bool) -> torch.Tensor | None:
         if not explore:
             return None
-        actor = self.actor(ctx)
-        period = max(1, round(self.config.repeat_fraction * self.budget))
-        if self.collect_alpha is None or (ctx.env_steps - self.task_start_steps) % period == 0:
-            new = self.draw(ctx, 1)[:, 0]
-            old = dirichlet(ctx.rng, actor.count, 1, actor.anchors, skip_newest=True)[:, 0]
-            self.collect_alpha = torch.where(ctx.rng.uniform(1) < 0.5, new, old)
-        self.stored_alphas(ctx)[:, ctx.buffer.pointer] = self.collect_alpha
-        previous, actor.alpha = actor.alpha, self.collect_alpha
+        actor, alpha = self.actor(ctx), self.env_alpha(ctx)
+        self.stored_alphas(ctx)[:, (ctx.buffer.pointer + ctx.act_offset) % ctx.buffer.capacity] = alpha
+        previous, actor.alpha = actor.alpha, alpha
         try:
             return ctx.policy_action(obs, True, ctx.head)
         finally:
             actor.alpha = previous
+
+    def env_alpha(self, ctx: "Learner") -> torch.Tensor:
+        """[S, T] point of environment j = `ctx.act_offset` of each seed's N = `ctx.act_width`.
+
+        An environment keeps its point for `repeat_fraction` x budget of its own steps ([RN]'s
+        repeat_alpha 100 per env), then redraws: with N > 1 the first N // 2 environments from D (the
+        new subspace) and the others from D2 (the old one), as §9.3 splits [RN]'s 128; with one
+        environment an even coin picks which.
+        """
+        j, width = ctx.act_offset, ctx.act_width
+        self.collect_alpha += [None] * (j + 1 - len(self.collect_alpha))
+        period = max(1, round(self.config.repeat_fraction * self.budget))
+        own_steps = (ctx.env_steps - self.task_start_steps) // width
+        if self.collect_alpha[j] is None or own_steps % period == 0:
+            actor = self.actor(ctx)
+            new = self.draw(ctx, 1)[:, 0]
+            old = dirichlet(ctx.rng, actor.count, 1, actor.anchors, skip_newest=True)[:, 0]
+            pick_new = ctx.rng.uniform(1) < 0.5 if width == 1 else j < width // 2
+            self.collect_alpha[j] = torch.where(pick_new, new, old) if width == 1 else (new if pick_new else old)
+        return self.collect_alpha[j]
 
     def sample(self, ctx: "Learner", buffer: "ReplayBuffer", batch_size: int) -> "Batch":
         """Uniform replay as the learner's, plus the alpha stored with each transition."""
@@ -270,4 +286,6 @@ class CSP(Method):
     def load_state_dict(self, state: dict) -> None:
         self.table, self.decisions = list(state["table"]), list(state["decisions"])
         self.budget, self.task_start_steps = state["budget"], state["task_start_steps"]
-        self.collect_alpha, self.stored, self.stored_rows = state["collect_alpha"], None, state["stored"]
+        alpha = state["collect_alpha"]
+        self.collect_alpha = [alpha] if isinstance(alpha, torch.Tensor) else list(alpha or [])  # a tensor: saved before N envs
+        self.stored, self.stored_rows = None, state["stored"]

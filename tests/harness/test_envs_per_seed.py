@@ -86,3 +86,24 @@ def test_one_environment_per_seed_keeps_the_run_id_of_runs_named_before_the_opti
 def test_envs_per_seed_that_cannot_apply_fail_before_any_work(tiny_config, overrides, message):
     with pytest.raises(ValueError, match=message):
         tiny_config(*overrides)
+
+
+def test_csp_ties_each_environments_point_to_its_own_transition_and_splits_d_and_d2(tiny_config):
+    """§9.3 with N = 4: environments 0-1 act at points of the new subspace (weight on the newest anchor),
+    2-3 at points of the old one (none on it); each transition is stored with its environment's point."""
+    from plasticbench.benchmark.runner import Run
+
+    config = tiny_config("method=csp", *WIDE[:-5], "scale.steps_per_task=72", "scale.learning_starts=20",
+                         "scale.eval_every=72", "scale.checkpoint_every=72", "scale.envs_per_seed=4", "seeds=2",
+                         "method.repeat_fraction=1.0")  # one draw per task: the last step's points are the task's
+    runner = Run(config, progress=False)
+    runner.execute()
+    method, learner = runner.method, runner.learner
+    points = torch.stack(method.collect_alpha, dim=1)  # [S, 4, T]
+    for s in range(2):
+        k = int(points[s, 0].nonzero().max())  # the newest anchor while the last task collected (before any prune)
+        assert k >= 1  # the last task searched a subspace with an old part
+        assert (points[s, :2, k] > 0).all() and (points[s, 2:, k:] == 0).all()
+        assert torch.allclose(points[s].sum(-1), torch.ones(4))
+    last = torch.arange(learner.buffer.pointer - 4, learner.buffer.pointer) % learner.buffer.capacity
+    assert torch.equal(method.stored_alphas(learner)[:, last], points)
