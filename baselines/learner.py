@@ -47,7 +47,7 @@ class LearnerConfig:
     multi_head: bool = False
     bootstrap_on_timeout: bool = True  # gymnasium separates truncation; Rewire's Brax code could not (§2.2)
     updates_per_step: float = 1.0  # update-to-data ratio: gradient steps per env step of each seed ([RN] 0.5, §2.3)
-    envs_per_seed: int = 1  # training envs per seed ([RN] 128, §2.3); the run loop steps one per seed
+    envs_per_seed: int = 1  # kept at 1 so run ids stay put: environments per seed are `scale.envs_per_seed`
     replay_dtype: str = "float32"  # observation storage in the replay: float32 (exact), bfloat16, float16
     task_id_dims: int = 0
     """Trailing observation components holding the task one-hot, which no network reads: Continual
@@ -61,8 +61,8 @@ class LearnerConfig:
         if self.task_id_dims < 0:
             raise ValueError(f"learner task_id_dims={self.task_id_dims}; it must be >= 0")
         if self.envs_per_seed != 1:
-            raise ValueError(f"learner envs_per_seed={self.envs_per_seed} is not supported: the run loop steps one "
-                             "environment per seed (envs/vector.py); allowed: 1")
+            raise ValueError(f"learner.envs_per_seed={self.envs_per_seed}: environments per seed are a collection "
+                             f"setting, scale.envs_per_seed={self.envs_per_seed}; allowed here: 1")
 
 
 @dataclass(frozen=True)

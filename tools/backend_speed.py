@@ -3,8 +3,8 @@
     python -m tools.backend_speed [suite=halfcheetah_forgetting] [seeds=1,4] [envs=1,64] [steps=200]
 
 Brax: one BraxVectorEnv of S seeds x N envs, one jitted step per call (compile excluded: one untimed
-step first). MuJoCo: SeedVectorEnv steps one env per seed in Python, so S x N envs run as S x N seeds
-(the same stepping cost). Actions are fixed random tensors: only the simulator and the JAX/torch crossing
+step first). MuJoCo: what the run loop builds for `scale.envs_per_seed=N` (envs/wide_vector.py: N
+one-per-seed vector envs, each env stepped in Python), at least 20 timed steps. Actions are fixed random tensors: only the simulator and the JAX/torch crossing
 are timed, no policy. Prints one line per (backend, S, N): env steps/s counted over all S x N envs.
 """
 from __future__ import annotations
@@ -14,9 +14,9 @@ import time
 
 import torch
 
+from plasticbench.envs.backends import make_vector_env
 from plasticbench.envs.brax import BraxVectorEnv
 from plasticbench.envs.catalog import get_scenario
-from plasticbench.envs.vector import SeedVectorEnv
 
 
 def _rate(env, shape: tuple[int, ...], steps: int) -> float:
@@ -42,8 +42,8 @@ def main(args: list[str]) -> None:
             brax = BraxVectorEnv(brax_task, range(S), None, envs_per_seed=N)
             shape = (S, act) if N == 1 else (S, N, act)
             print(f"brax   S={S} N={N}: {_rate(brax, shape, steps):9.0f} env steps/s", flush=True)
-            mujoco = SeedVectorEnv(mujoco_task, range(S * N), None)
-            print(f"mujoco S={S} N={N}: {_rate(mujoco, (S * N, act), max(1, steps // N)):9.0f} env steps/s", flush=True)
+            mujoco = make_vector_env(mujoco_task, range(S), None, envs_per_seed=N)
+            print(f"mujoco S={S} N={N}: {_rate(mujoco, shape, max(20, steps // N)):9.0f} env steps/s", flush=True)
 
 
 if __name__ == "__main__":
