@@ -14,7 +14,7 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from plasticbench.baselines.batched import ACTIVATIONS, BatchedMLP
+from plasticbench.baselines.batched import ACTIVATIONS, BatchedMLP, seed_exact_affine
 from plasticbench.baselines.seed_rng import SeedRNG
 
 
@@ -65,10 +65,18 @@ class AnchoredLinear(nn.Module):
         self.weight, self.bias = nn.Parameter(weight), nn.Parameter(bias)
 
     def forward(self, x: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
-        """x [S, B, in], alpha [S, B, n] (n <= T anchors used) -> [S, B, out]."""
-        n = alpha.shape[-1]
-        per_anchor = torch.einsum("sbi,snio->sbno", x, self.weight[:, :n]) + self.bias[:, :n].transpose(1, 2)
-        return (alpha[..., None] * per_anchor).sum(2)
+        """x [S, B, in], alpha [S, B, n] (n <= T anchors used) -> [S, B, out].
+
+        Anchor by anchor through the product every batched layer uses, summed in anchor order. n is the
+        most anchors any seed holds, so one product over all n (an einsum that folds n into the GEMM)
+        changed its shape with the co-seeds, and a seed's output rounded differently when a co-seed kept
+        more anchors (issue #17: ~2e-9 in the critic after three tasks). An anchor a seed does not hold
+        has alpha 0 and adds an exact zero.
+        """
+        out = alpha[..., :1] * seed_exact_affine(x, self.weight[:, 0], self.bias[:, 0])
+        for i in range(1, alpha.shape[-1]):
+            out = out + alpha[..., i:i + 1] * seed_exact_affine(x, self.weight[:, i], self.bias[:, i])
+        return out
 
 
 class SubspaceActor(nn.Module):

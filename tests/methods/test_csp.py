@@ -145,10 +145,9 @@ def test_the_best_alpha_table_gains_a_zero_column_and_pruning_drops_the_new_anch
 
 
 def test_s_seeds_in_one_learner_equal_s_single_seed_learners():
-    # Not bit-exact yet (issue #17): after three tasks CSP's critic (critic.q1 first hidden layer)
-    # differs by ~2e-9 between S = 2 and S = 1; the S-dependent operation on its path (the alpha-padded
-    # input or the subspace actor feeding it) is not found yet. Checked to float rounding until it is.
-    (batched, method), singles = assert_matches_single_seed_runs(make, train_task, exact=False)
+    # Bit for bit. The seeds keep different anchor counts by task 2, which once changed the shape of
+    # the subspace product and a seed's rounding with it (issue #17); AnchoredLinear now goes anchor by anchor.
+    (batched, method), singles = assert_matches_single_seed_runs(make, train_task)
     for i, (single, single_method) in enumerate(singles):
         assert batched.networks["actor"].count[i] == single.networks["actor"].count[0]
         for row, single_row in zip(method.table, single_method.table):
