@@ -1,7 +1,7 @@
 """Dev tool: Rewire's Table 3 ablation and the method comparison on HalfCheetah forgetting, at a chosen scale.
 
-    python -m tools.rewire_table3 run results_dir=DIR [backend=brax] [seeds=3] [KEY=VALUE ...]
-    python -m tools.rewire_table3 table results_dir=DIR [suite=halfcheetah_forgetting]
+    python -m tools.rewire_table3 run results_dir=DIR [backend=brax] [scale=short] [seeds=3] [KEY=VALUE ...]
+    python -m tools.rewire_table3 table results_dir=DIR [suite=halfcheetah_forgetting|halfcheetah_forgetting_brax]
 
 `run` runs every row's configuration in one process (SAC-N first: it is the ratio's reference; brax
 compiles once), each through the harness's own run loop, so a killed `run` resumes where it stopped;
@@ -100,8 +100,9 @@ def run_rows(results_dir: str, extra: list[str]) -> None:
     from plasticbench.benchmark.runner import run
 
     configs = {(row.method, row.flags) for row in (*COMPARISON, *TABLE3)}
+    scale = [] if any(e.startswith("scale=") for e in extra) else ["scale=short"]
     for method, flags in sorted(configs, key=lambda c: (c[0] != "sac_n", c)):
-        overrides = [f"method={method}", "learner=sac", "suite=halfcheetah_forgetting", "scale=short",
+        overrides = [f"method={method}", "learner=sac", "suite=halfcheetah_forgetting", *scale,
                      *(f"method.{f}" for f in flags), *extra, f"results_dir={results_dir}"]
         print(" ".join(overrides), flush=True)
         run(load_run_config(overrides))
