@@ -63,13 +63,13 @@ def updates_due(step: int, updates_per_step: float) -> int:
     """Gradient steps after the task's env step number `step` (0-based) at the update-to-data ratio:
     floor((step + 1) * r) - floor(step * r), so any `step` steps make floor(step * r) updates in all
     (r = 0.5: one every second step, [RN]'s 64 per 128 transitions) and a resumed run makes the same."""
-    return math.floor((step + 1) * updates_per_step + 1e-9) - math.floor(step * updates_per_step + 1e-9)
+    return updates_over(step, 1, updates_per_step)
 
 
 def updates_over(first: int, count: int, updates_per_step: float) -> int:
     """Gradient steps due over the task's env steps first..first+count-1: the sum of `updates_due`,
     so collecting several environments per seed at once learns exactly as often per transition."""
-    return (math.floor((first + count) * updates_per_step + 1e-9) - math.floor(first * updates_per_step + 1e-9))
+    return math.floor((first + count) * updates_per_step + 1e-9) - math.floor(first * updates_per_step + 1e-9)
 
 
 def crossed(before: int, after: int, every: int) -> bool:
@@ -128,14 +128,10 @@ class EnvSteps:
             self.obs = self.env.obs
 
     def step(self) -> tuple[torch.Tensor, torch.Tensor, StepResult]:
-        """(observation acted on, action, result) of one step of the S environments."""
-        learner = self.learner
-        warming_up = learner.buffer.size < self.learning_starts
+        """(observation acted on, action, result) of one step of the S environments, then its updates."""
+        warming_up = self.learner.buffer.size < self.learning_starts
         collected = self.collect()
-        if not warming_up:
-            for _ in range(updates_due(self.index, learner.config.updates_per_step)):
-                learner.update()
-        self.index += 1
+        self._learn(warming_up, 1)
         return collected
 
     def advance(self, limit: int) -> int:
@@ -144,18 +140,21 @@ class EnvSteps:
         if self.width == 1:
             self.step()
             return 1
-        learner = self.learner
-        warming_up = learner.buffer.size < self.learning_starts
-        taken = self.collect_wide(min(self.width, limit))
-        if not warming_up:
-            for _ in range(updates_over(self.index, taken, learner.config.updates_per_step)):
-                learner.update()
-        self.index += taken
+        warming_up, taken = self.learner.buffer.size < self.learning_starts, min(self.width, limit)
+        self.collect_wide(taken)
+        self._learn(warming_up, taken)
         return taken
 
-    def collect_wide(self, count: int) -> int:
-        """Act in each seed's N environments, step them together, store the first `count` transitions
-        of each seed (environment order), and return `count`."""
+    def _learn(self, warming_up: bool, taken: int) -> None:
+        """The gradient steps `taken` new transitions per seed are due (none while the buffer warms up)."""
+        if not warming_up:
+            for _ in range(updates_over(self.index, taken, self.learner.config.updates_per_step)):
+                self.learner.update()
+        self.index += taken
+
+    def collect_wide(self, count: int) -> None:
+        """Act in each seed's N environments, step them together, and store the first `count`
+        transitions of each seed (environment order)."""
         learner, obs = self.learner, self.obs  # [S, N, obs]
         uniform = self.random_warmup and learner.buffer.size < self.random_steps
         actions = []
@@ -169,7 +168,6 @@ class EnvSteps:
             learner.observe(obs[:, j], action[:, j], result.reward[:, j], result.next_obs[:, j],
                             result.terminated[:, j], result.truncated[:, j])
         self.obs = result.obs
-        return count
 
     def collect(self) -> tuple[torch.Tensor, torch.Tensor, StepResult]:
         """Act, step the S environments and store the transitions, without learning (a multitask step
