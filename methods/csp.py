@@ -181,8 +181,10 @@ class CSP(Method):
             actor = self.actor(ctx)
             new = self.draw(ctx, 1)[:, 0]
             old = dirichlet(ctx.rng, actor.count, 1, actor.anchors, skip_newest=True)[:, 0]
-            pick_new = ctx.rng.uniform(1) < 0.5 if width == 1 else j < width // 2
-            self.collect_alpha[j] = torch.where(pick_new, new, old) if width == 1 else (new if pick_new else old)
+            if width == 1:
+                self.collect_alpha[j] = torch.where(ctx.rng.uniform(1) < 0.5, new, old)
+            else:
+                self.collect_alpha[j] = new if j < width // 2 else old
         return self.collect_alpha[j]
 
     def sample(self, ctx: "Learner", buffer: "ReplayBuffer", batch_size: int) -> "Batch":
