@@ -407,7 +407,9 @@ class Learner:
         if extra is not None:
             loss = loss + extra
         optimizer = self.optimizers[role]
-        optimizer.zero_grad(set_to_none=True)
+        for group in optimizer.param_groups:  # zero_grad(set_to_none=True) without its dispatch wrappers (issue #20)
+            for p in group["params"]:
+                p.grad = None
         loss.backward()
         self.method.before_optimizer_step(self, role)
         self.last_grad_norms[role] = grad_norm(p for group in optimizer.param_groups for p in group["params"])
