@@ -22,9 +22,12 @@ def gradients(scales):
 
 def test_grad_norm_equals_the_plain_per_tensor_sum_bit_for_bit():
     params = [torch.nn.Parameter(torch.zeros(s)) for s in SHAPES]
-    for p, g in zip(params, gradients([1e-3, 1.0, 1e3, 7.0, 0.1])):
+    for p, g in zip(params, gradients([0.11, 0.9, 0.13, 0.7, 3.3])):
         p.grad = g
-    plain = sum(p.grad.detach().flatten(1).pow(2).sum(dim=1) for p in params).sqrt()
+    squares = [p.grad.flatten(1).pow(2).sum(dim=1) for p in params]
+    plain = sum(squares).sqrt()
+    other_order = sum(reversed(squares[1:]), squares[0]).sqrt()  # s0 + s4 + s3 + s2 + s1
+    assert not torch.equal(other_order, plain)  # the case tells summation orders apart
     assert torch.equal(grad_norm(params), plain)
     assert torch.equal(grad_norm(params[:1]), params[0].grad.flatten(1).pow(2).sum(dim=1).sqrt())
 
