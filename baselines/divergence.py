@@ -6,7 +6,8 @@ the hot path with tensor ops only (no host sync); the run loop reads it back at 
 
 What counts as divergence, per seed: a non-finite gradient norm of any role (a seed's loss reaches
 its own parameters only, so a non-finite loss of that seed shows here; an overflowing norm of huge
-finite gradients counts too), a non-finite parameter after a step, or a non-finite action.
+finite gradients counts too), a non-finite parameter after a step that finite gradients do not vouch
+for (`SeedHealth.guarded_step`), or a non-finite action.
 
 What "frozen" means: from the step that diverged on, every optimizer step and target average
 leaves the seed's parameters and optimizer moments bit-identical (they are put back with
@@ -91,15 +92,24 @@ class SeedHealth:
         """`optimizer.step()`, after which diverged seeds (old and new) hold their pre-step values.
 
         grad_norm [S] is the per-seed norm the learner measured (a 0-d tensor when no parameter
-        holds a gradient: nothing to judge then)."""
+        holds a gradient: nothing to judge then).
+
+        A step that `_may_diverge` clears is taken bare: no copies before it and no finiteness pass
+        over the parameters after it. Why the pass can go too: with finite gradients Adam moves each
+        parameter by a bounded amount, so a parameter that was finite stays finite, and one that was
+        not (written by a method's edit) already reached the loss and made this seed's gradient norm
+        non-finite. The one case it no longer catches at the step is a non-finite parameter no loss
+        reads (an idle task head): it is caught when a loss or an action first reads it (issue #20)."""
+        if not self._may_diverge(grad_norm):
+            optimizer.step()
+            return
         params = [p for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
-        before = [(p, p.detach().clone(), self._state_copy(optimizer, p)) for p in params] \
-            if self._may_diverge(grad_norm) else None
+        before = [(p, p.detach().clone(), self._state_copy(optimizer, p)) for p in params]
         optimizer.step()
         if grad_norm.dim() == 1:
             self.observe(torch.isfinite(grad_norm) & finite_per_seed(params, self.num_seeds).to(grad_norm.device),
                          env_step)
-        if self.all_alive_on_host() or before is None:
+        if self.all_alive_on_host():
             return
         for p, old, state in before:
             self.keep(p, old, out=p)

@@ -230,8 +230,13 @@ class Learner:
                 "critic": (list(self.networks["critic"].parameters()), self.config.critic_lr)}
 
     def reset_optimizers(self) -> None:
-        """Fresh Adam per role. Adam is elementwise, so one optimizer over [S, ...] tensors keeps seeds apart."""
-        self.optimizers = {role: torch.optim.Adam(params, lr=lr) for role, (params, lr) in self.optimizer_groups().items()}
+        """Fresh Adam per role. Adam is elementwise, so one optimizer over [S, ...] tensors keeps seeds apart.
+
+        `foreach=True` on every device: on the CPU it runs the same per-tensor kernels in the same order
+        as the default loop (bit for bit, tests/baselines/test_update_bits.py) from one dispatch per op
+        instead of one per tensor (issue #20)."""
+        self.optimizers = {role: torch.optim.Adam(params, lr=lr, foreach=True)
+                           for role, (params, lr) in self.optimizer_groups().items()}
 
     # ----- the task lifecycle -------------------------------------------------------------
     def start_task(self, task_index: int) -> None:
@@ -405,7 +410,9 @@ class Learner:
         if extra is not None:
             loss = loss + extra
         optimizer = self.optimizers[role]
-        optimizer.zero_grad(set_to_none=True)
+        for group in optimizer.param_groups:  # zero_grad(set_to_none=True) without its dispatch wrappers (issue #20)
+            for p in group["params"]:
+                p.grad = None
         loss.backward()
         self.method.before_optimizer_step(self, role)
         self.last_grad_norms[role] = grad_norm(p for group in optimizer.param_groups for p in group["params"])

@@ -88,7 +88,7 @@ class PathwayMLP(BatchedMLP):
         self.task_columns = task_columns
 
     def _hidden(self, x: torch.Tensor, task: torch.Tensor) -> torch.Tensor:
-        for layer in self.layers[:-1]:
+        for layer in self.hidden_layers():
             x = self.activation(layer(x, None, task))
         return x
 

@@ -59,7 +59,7 @@ class LayerNormMLP(BatchedMLP):
                                    for layer in self.layers[:-1])
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        for layer, norm in zip(self.layers[:-1], self.norms):
+        for layer, norm in zip(self.hidden_layers(), self.norms):
             x = self.activation(norm(layer(x)))
         return x
 
