@@ -80,6 +80,11 @@ class SeedRNG:
         """Uniform floats in the open interval (low, high), [S, *shape], float32 (24 random bits)."""
         return low + (high - low) * self._unit(self._bits(shape)[:, 0])
 
+    def uniform_draws(self, draws: int, *shape: int, low: float = 0.0, high: float = 1.0) -> torch.Tensor:
+        """`draws` successive `uniform(*shape)` calls in one, [S, draws, *shape]: row d holds what call d
+        would have returned (same counters, same indices), for one op sequence instead of `draws`."""
+        return low + (high - low) * self._unit(self._bits(shape, draws))
+
     def normal(self, *shape: int) -> torch.Tensor:
         """Standard normal draws, [S, *shape], by the Box-Muller transform of two uniform draws."""
         u = self._unit(self._bits(shape, draws=2))

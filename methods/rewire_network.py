@@ -23,7 +23,7 @@ from torch import nn
 
 from plasticbench.baselines.batched import ACTIVATIONS, BatchedLinear
 from plasticbench.baselines.seed_rng import SeedRNG
-from plasticbench.methods.rewire_permutation import (gather_wiring, identity_scores, permute_rows, softsort_st,
+from plasticbench.methods.rewire_permutation import (gather_wiring, identity_scores, straight_through_permute,
                                                      times_k)
 
 
@@ -70,16 +70,25 @@ class RewireActor(nn.Module):
         scores = self.scores[l]
         return scores[torch.arange(scores.shape[0], device=scores.device), modes]
 
-    def permute(self, l: int, z: torch.Tensor, modes: torch.Tensor) -> torch.Tensor:
+    def permute(self, l: int, z: torch.Tensor, modes: torch.Tensor, noise: torch.Tensor | None) -> torch.Tensor:
         if self.wiring is not None:
             return gather_wiring(z, self.wiring[l])
         scores = self.mode_scores(l, modes)
-        if self.sampling and self.gumbel > 0:
-            gumbel = -torch.log(-torch.log(self.rng.uniform(scores.shape[-1])))
-            scores = scores + self.gumbel * gumbel
+        if noise is not None:
+            scores = scores + self.gumbel * noise[:, l, : scores.shape[-1]]
         if self.sampling and torch.is_grad_enabled():
-            return permute_rows(z, softsort_st(times_k(scores, self.modes), self.tau))
+            return straight_through_permute(z, times_k(scores, self.modes), self.tau)
         return gather_wiring(z, torch.argsort(scores.detach(), dim=-1, stable=True))
+
+    def gumbel_noise(self) -> torch.Tensor | None:
+        """Gumbel(0, 1) noise on the scores of every hidden layer, [S, L, widest], in a forward inside an
+        update (None otherwise). One draw for all layers: row l holds the numbers a draw of layer l's own
+        width would give, in layer order (SeedRNG's numbers depend on counter and index only), so the
+        scores are those of one draw per layer at a fraction of the ops (issue #20)."""
+        if self.wiring is not None or not self.sampling or self.gumbel <= 0:
+            return None
+        widths = [layer.out_features for layer in self.hidden]
+        return -torch.log(-torch.log(self.rng.uniform_draws(len(widths), max(widths))))
 
     def forward(self, x: torch.Tensor, head: int = 0) -> torch.Tensor:
         """x [S, B, in] -> [S, B, out]; `head` is ignored: the task slot picks the head (rewire.md §3)."""
@@ -89,9 +98,9 @@ class RewireActor(nn.Module):
             modes = self.draw_modes()
         else:
             modes = self.k_star
-        h = x
+        h, noise = x, self.gumbel_noise()
         for l, layer in enumerate(self.hidden):
-            h = self.activation(self.permute(l, layer(h), modes))
+            h = self.activation(self.permute(l, layer(h), modes, noise))
         out = self.heads[int(self.slot)](h)
         if self.sampling and torch.is_grad_enabled():
             self.last_modes, self.last_output = modes, out

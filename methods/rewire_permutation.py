@@ -49,6 +49,39 @@ def permute_rows(u: torch.Tensor, permutation: torch.Tensor) -> torch.Tensor:
     return torch.bmm(u, permutation.transpose(1, 2))
 
 
+class _StraightThroughPermute(torch.autograd.Function):
+    """`permute_rows(u, softsort_st(v, tau))` with the two products the hard matrix makes exact done as gathers."""
+
+    @staticmethod
+    def forward(ctx, u: torch.Tensor, soft: torch.Tensor, order: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(u, order)
+        return gather_wiring(u, order)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor | None, None]:
+        u, order = ctx.saved_tensors
+        grad_u = gather_wiring(grad, inverse(order)) if ctx.needs_input_grad[0] else None
+        # what autograd forms for bmm(u, P^T) with respect to P: (u^T grad)^T, the same product and view
+        grad_soft = u.transpose(1, 2).bmm(grad).transpose(1, 2) if ctx.needs_input_grad[1] else None
+        return grad_u, grad_soft, None
+
+
+def straight_through_permute(u: torch.Tensor, scores: torch.Tensor, tau: float) -> torch.Tensor:
+    """`permute_rows(u, softsort_st(scores, tau))`, the same numbers at a third of the products.
+
+    Why: the straight-through matrix holds the hard permutation's exact 0s and 1s, so the forward
+    u @ P^T and the input gradient grad @ P only copy entries: u[..., order] and grad[..., order^-1],
+    gathers instead of two [B, n] x [n, n] products per hidden layer, which were a quarter of Rewire's
+    update cost at one seed (issue #20). The score gradient still needs the soft matrix's product
+    u^T grad, formed as autograd forms it. The entries agree bit for bit, as a sum with one term 1 * x
+    and the rest exact zeros is x (only the sign of a zero entry, or a non-finite one, which a
+    divergent seed's guard catches either way, could tell the two apart);
+    tests/methods/test_rewire_permutation.py checks values and gradients against the matrix form.
+    """
+    order = torch.argsort(scores.detach(), dim=-1, stable=True)
+    return _StraightThroughPermute.apply(u, softsort(scores, tau), order)
+
+
 def gather_wiring(u: torch.Tensor, wiring: torch.Tensor) -> torch.Tensor:
     """u [S, B, n] -> u[..., wiring] per seed, wiring [S, n] an index array (a hard permutation)."""
     return u.gather(-1, wiring[:, None, :].expand(-1, u.shape[1], -1))

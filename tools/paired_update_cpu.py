@@ -1,8 +1,8 @@
-"""Update CPU time of two checkouts, measured in alternating bursts: `python -m tools.paired_update_cpu BASE LEARNER S [BURSTS]`.
+"""Update CPU time of two checkouts, measured in alternating bursts: `python -m tools.paired_update_cpu BASE LEARNER S [BURSTS] [METHOD]`.
 
 Dev-only (issue #20). BASE is another checkout unpacked as a package, as tools/record_identity.py
 makes one (`git archive <commit> | tar -x -C /tmp/base/plasticbench`; BASE = /tmp/base). Two
-worker processes, one per checkout, build the same learner at paper sizes (tools.profile_update's
+worker processes, one per checkout, build the same learner (with METHOD plugged in, default ft1) at paper sizes (tools.profile_update's
 `build`), then take turns running a burst of updates, one thread each; the order alternates every
 burst. Why bursts: on a machine shared with other jobs the load drifts over minutes, and two
 separate runs compare two different loads; bursts seconds apart see nearly the same one, so the
@@ -21,7 +21,7 @@ HERE = Path(__file__).resolve().parent.parent  # this checkout (the package's ro
 BURST_UPDATES = {1: 20}  # updates per burst by seed count; 4 otherwise
 
 
-def serve(learner: str, seeds: int) -> None:
+def serve(learner: str, seeds: int, method: str) -> None:
     """Worker: build, then answer each line `n` with the CPU ms per update of n updates."""
     import torch
 
@@ -29,7 +29,7 @@ def serve(learner: str, seeds: int) -> None:
     from tools.profile_update import build
 
     torch.set_num_threads(1)
-    agent, _ = build(learner, seeds, "ft1")
+    agent, _ = build(learner, seeds, method)
     print("ready", plasticbench.__file__, flush=True)
     for line in sys.stdin:
         n, cpu = int(line), time.process_time()
@@ -38,12 +38,12 @@ def serve(learner: str, seeds: int) -> None:
         print(1e3 * (time.process_time() - cpu) / n, flush=True)
 
 
-def start(root: Path, package_parent: Path | None, learner: str, seeds: int) -> tuple[subprocess.Popen, str]:
+def start(root: Path, package_parent: Path | None, learner: str, seeds: int, method: str) -> tuple[subprocess.Popen, str]:
     """A worker importing `plasticbench` from package_parent (None: this venv's install) and
     tools.profile_update from root; this file runs by path, since BASE may predate it."""
     path = [str(p) for p in (package_parent, root) if p is not None]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join(path)}
-    worker = subprocess.Popen([sys.executable, __file__, "--serve", learner, str(seeds)],
+    worker = subprocess.Popen([sys.executable, __file__, "--serve", learner, str(seeds), method],
                               cwd=root, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     for line in worker.stdout:
         if line.startswith("ready "):
@@ -59,13 +59,14 @@ def burst(worker: subprocess.Popen, updates: int) -> float:
 
 def main(argv: list[str]) -> None:
     if argv[:1] == ["--serve"]:
-        return serve(argv[1], int(argv[2]))
+        return serve(argv[1], int(argv[2]), argv[3])
     if len(argv) < 3:
         raise SystemExit(__doc__.splitlines()[0])
     base_dir, learner, seeds = Path(argv[0]), argv[1], int(argv[2])
     bursts = int(argv[3]) if len(argv) > 3 else 12
+    method = argv[4] if len(argv) > 4 else "ft1"
     updates = BURST_UPDATES.get(seeds, 4)
-    (base, base_file), (ours, our_file) = start(base_dir / "plasticbench", base_dir, learner, seeds), start(HERE, None, learner, seeds)
+    (base, base_file), (ours, our_file) = start(base_dir / "plasticbench", base_dir, learner, seeds, method), start(HERE, None, learner, seeds, method)
     print(f"base: {base_file}; this checkout: {our_file}", flush=True)
     times: dict[str, list[float]] = {"base": [], "ours": []}
     for i in range(bursts):
@@ -74,7 +75,7 @@ def main(argv: list[str]) -> None:
             times[name].append(burst(worker, updates))
     ratios = [o / b for o, b in zip(times["ours"], times["base"])]
     q1, _, q3 = statistics.quantiles(ratios, n=4)
-    print(f"{learner} S={seeds}: base {statistics.median(times['base']):.2f} ms, this checkout "
+    print(f"{learner} {method} S={seeds}: base {statistics.median(times['base']):.2f} ms, this checkout "
           f"{statistics.median(times['ours']):.2f} ms CPU per update (medians of {bursts} bursts of {updates}); "
           f"ratio per burst {statistics.median(ratios):.3f} [quartiles {q1:.3f}-{q3:.3f}]")
     for worker in (base, ours):

@@ -1,34 +1,102 @@
-"""The best seed-steps/s ratio against SB3 that cutting overhead can reach: `python -m tools.seed_ceiling LEARNER [S] [REPS]`.
+"""The best env-steps/s ratio against SB3 that any overhead cut can reach: `python -m tools.seed_ceiling LEARNER [S] [REPS]`.
 
-Dev-only (issue #20). Our update at S seeds cannot cost less than its matrix products: they carry the
-algorithm's FLOPs, and every cut of noise, bookkeeping, optimizer or dispatch leaves them alone. SB3's
-update at one seed is the other side of the comparison. So
+Dev-only (issue #20). A training step of ours at S seeds cannot cost less than the kernels that carry
+its arithmetic, whatever is cut around them:
+  matmul       the forward and backward products (aten bmm/baddbmm/mm/addmm), the algorithm's FLOPs;
+  activations  the activation functions and their gradients (one pass each over every hidden layer);
+  adam         the optimizer's elementwise kernels (the ops inside `Optimizer.step`, not its Python);
+  env          the simulator step of each environment, as it runs in the training loop (after an
+               update, whose products push MuJoCo's code and data out of the caches: a HalfCheetah
+               step costs ~35 us alone and ~300 us right after an update on this CPU).
+SB3 runs the same kernels for the same arithmetic (its products carry slightly more FLOPs: its
+actor loss also forms the critic's weight gradients), so
 
-    ceiling = SB3 update CPU ms (S = 1) / (our matmul CPU ms per update at S, divided by S)
+    ceiling = SB3's CPU ms per env step (acting, env, update: `model.learn`)
+              / ((matmul + activations + adam) / S + env per environment)
 
-bounds the update seed-steps/s ratio of any non-matmul cut; env stepping and acting only lower the
-end-to-end ratio further. Each repetition measures ours (tools.profile_update's matmul share at paper
-sizes) and SB3 (`benchmark.perf.measure_sb3`, the same hyperparameters) in fresh processes, one thread
-each, interleaved; the medians and ranges are printed with the load average before and after.
+bounds the seed-steps/s ratio of ours against SB3 for every change that keeps eager PyTorch's
+kernels: dropping all dispatch, noise, bookkeeping, acting and Python would reach it and no more.
+Only fewer FLOPs, faster products or fused kernels (a compiler, a different GEMM) lift it, and each
+of those changes results' bits. A target above the ceiling is out of reach on this CPU.
+
+Each repetition measures ours (profiled kernels at paper sizes, then the env step inside a training
+loop) and SB3 (`benchmark.perf.measure_sb3`) in fresh processes, one thread each, interleaved;
+medians and ranges are printed with the load average before and after. Kernel times are profiler
+self times, which carry ~1 us of profiler overhead per op (~0.1 ms per update).
 """
 from __future__ import annotations
 
+import dataclasses
 import statistics
 import sys
+import time
 
-from plasticbench.benchmark.perf import in_fresh_process, load_average, measure_sb3
-from tools.profile_update import breakdown
+import torch
+from torch.profiler import ProfilerActivity, profile
 
-SB3_STEPS, OUR_UPDATES = 200, 30
+from plasticbench.benchmark.perf import WARMUP_STEPS, _task, in_fresh_process, load_average, measure_sb3
+from tools.profile_update import MATMULS, build
+
+SB3_STEPS, OUR_UPDATES, ENV_STEPS = 200, 30, 200
+ENV = "HalfCheetah-v5"
+ACTIVATIONS = {"aten::clamp_min", "aten::relu", "aten::threshold_backward", "aten::leaky_relu",
+               "aten::leaky_relu_backward", "aten::tanh", "aten::tanh_backward"}
+PARTS = ("matmul", "activations", "adam", "env")
 
 
-def sb3_update_ms(learner: str) -> float:
-    row = measure_sb3(learner, SB3_STEPS, threads=1)
-    return 1e3 * row["update_cpu_s"] / row["steps"]
+def kernel_ms(learner: str, seeds: int) -> dict[str, float]:
+    """ms per update spent in the products, the activations and Adam's kernels (module docstring)."""
+    torch.set_num_threads(1)
+    agent, _ = build(learner, seeds, "ft1")
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(OUR_UPDATES):
+            agent.update()
+    events = prof.key_averages()
+    ms = lambda us: us / 1e3 / OUR_UPDATES
+    return {"matmul": ms(sum(e.self_cpu_time_total for e in events if e.key in MATMULS)),
+            "activations": ms(sum(e.self_cpu_time_total for e in events if e.key in ACTIVATIONS)),
+            "adam": ms(sum(e.cpu_time_total - e.self_cpu_time_total for e in events
+                           if e.key.startswith("Optimizer.step")))}
+
+
+def env_ms(learner: str, seeds: int) -> float:
+    """CPU ms of one environment's step inside our training loop (act, step, observe, update) at S seeds."""
+    from plasticbench.benchmark.registry import get_learner, get_method
+    from plasticbench.envs.vector import SeedVectorEnv
+
+    torch.set_num_threads(1)
+    cls, task = get_learner(learner), _task(ENV)
+    vec = SeedVectorEnv(task, list(range(seeds)), None, torch.device("cpu"))
+    agent = cls(dataclasses.replace(cls.Config(), buffer_size=WARMUP_STEPS + ENV_STEPS), vec.obs_dim, vec.act_dim,
+                seeds=list(range(seeds)), method=get_method("ft1")(get_method("ft1").Config()), num_tasks=1,
+                task_budgets=[task.budgets["paper"]])
+    obs, spent = vec.reset(), 0.0
+    for step in range(WARMUP_STEPS + ENV_STEPS):
+        action = agent.random_action() if step < WARMUP_STEPS else agent.act(obs, explore=True)
+        start = time.process_time()
+        out = vec.step(action)
+        spent += time.process_time() - start if step >= WARMUP_STEPS else 0.0
+        agent.observe(obs, action, out.reward, out.next_obs, out.terminated, out.truncated)
+        obs = out.obs
+        if step >= WARMUP_STEPS:
+            agent.update()
+    vec.close()
+    return 1e3 * spent / ENV_STEPS / seeds
 
 
 def ours(learner: str, seeds: int) -> dict[str, float]:
-    return breakdown(learner, seeds, "ft1", OUR_UPDATES)
+    return {**kernel_ms(learner, seeds), "env": env_ms(learner, seeds)}
+
+
+def sb3_step_ms(learner: str) -> float:
+    """SB3's CPU ms per env step of `model.learn` (acting, env step, one update)."""
+    row = measure_sb3(learner, SB3_STEPS, env=ENV, threads=1)
+    return 1e3 * row["train_cpu_s"] / row["steps"]
+
+
+def floor_per_seed_step(parts: dict[str, float], seeds: int) -> float:
+    """Our least CPU ms per seed-step: the update's kernels shared by S seeds plus one environment step."""
+    return (parts["matmul"] + parts["activations"] + parts["adam"]) / seeds + parts["env"]
 
 
 def _summary(values: list[float]) -> str:
@@ -41,23 +109,22 @@ def main(argv: list[str]) -> None:
     learner = argv[0]
     seeds = int(argv[1]) if len(argv) > 1 else 8
     reps = int(argv[2]) if len(argv) > 2 else 3
-    print(f"{learner} S={seeds}, {reps} interleaved repetitions, 1 thread per process; {load_average()}", flush=True)
-    sb3, matmul, update, ceiling, now = [], [], [], [], []
+    print(f"{learner} S={seeds} on {ENV}, {reps} interleaved repetitions, 1 thread per process; "
+          f"before: {load_average()}", flush=True)
+    rows: list[dict[str, float]] = []
     for rep in range(reps):
         parts = in_fresh_process(ours, learner, seeds)
-        sb3.append(in_fresh_process(sb3_update_ms, learner))
-        matmul.append(parts["matmul"] / seeds)
-        update.append(parts["total (unprofiled cpu)"] / seeds)
-        ceiling.append(sb3[-1] / matmul[-1])
-        now.append(sb3[-1] / update[-1])
-        print(f"rep {rep}: SB3 update {sb3[-1]:.2f} ms; ours per seed: matmul {matmul[-1]:.2f} ms, "
-              f"update {update[-1]:.2f} ms", flush=True)
-    print(f"SB3 update CPU ms (S=1):              {_summary(sb3)}")
-    print(f"our update CPU ms per seed (S={seeds}):    {_summary(update)}")
-    print(f"our matmul CPU ms per seed (S={seeds}):    {_summary(matmul)}")
-    print(f"update seed-steps/s vs SB3 now:       {_summary(now)}x")
-    print(f"ceiling without fewer FLOPs:          {_summary(ceiling)}x")
-    print(load_average())
+        sb3 = in_fresh_process(sb3_step_ms, learner)
+        floor = floor_per_seed_step(parts, seeds)
+        rows.append({**parts, "sb3": sb3, "floor": floor, "ceiling": sb3 / floor})
+        print(f"rep {rep}: " + ", ".join(f"{k} {v:.2f}" for k, v in rows[-1].items()), flush=True)
+    column = lambda key: [row[key] for row in rows]
+    print(f"per update, ours at S={seeds} (ms): " + "; ".join(f"{k} {_summary(column(k))}" for k in PARTS[:3]))
+    print(f"env step per environment in our loop (ms): {_summary(column('env'))}")
+    print(f"our floor per seed-step (ms):              {_summary(column('floor'))}")
+    print(f"SB3 per env step, learn (ms):              {_summary(column('sb3'))}")
+    print(f"ceiling, seed-steps/s vs SB3:              {_summary(column('ceiling'))}x")
+    print(f"after: {load_average()}")
 
 
 if __name__ == "__main__":

@@ -31,3 +31,13 @@ def test_checkpointed_counter_continues_the_stream():
     a.uniform(3)
     b.load_state_dict(a.state_dict())
     assert torch.equal(a.normal(4), b.normal(4))
+
+
+def test_uniform_draws_equal_successive_uniform_calls_and_leave_the_counter_where_they_would():
+    one_call, many_calls = SeedRNG([4, 9]), SeedRNG([4, 9])
+    rows = one_call.uniform_draws(3, 5, low=-2.0, high=3.0)
+    assert rows.shape == (2, 3, 5)
+    for d in range(3):
+        assert torch.equal(rows[:, d], many_calls.uniform(5, low=-2.0, high=3.0))
+    assert one_call.counter == many_calls.counter
+    assert torch.equal(one_call.uniform_draws(2, 7)[:, :, :4], torch.stack([many_calls.uniform(4) for _ in range(2)], 1))

@@ -5,7 +5,7 @@ import torch.nn.functional as F
 from plasticbench.methods.rewire_permutation import (aligned_snapshot, alignment_penalty, fold_adapters,
                                                      gather_wiring, hard_permutation, identity_scores, inverse,
                                                      permute_rows, rank_normalized, scores_from_wiring, softsort,
-                                                     softsort_st, times_k)
+                                                     softsort_st, straight_through_permute, times_k)
 
 
 def distinct_scores(n=6, seeds=2):
@@ -35,6 +35,27 @@ def test_straight_through_forward_is_the_hard_matrix_and_its_gradient_the_soft_o
     (grad_soft,) = torch.autograd.grad(permute_rows(u, softsort(w, tau=0.5)).sum(), w)
     torch.testing.assert_close(grad_st, grad_soft)
     assert grad_st.abs().sum() > 0
+
+
+def test_straight_through_gathers_equal_the_matrix_form_bit_for_bit():
+    """The gathers replace two products of the hard matrix: same output, same gradients to the
+    pre-activations and to the scores (through the xK trick), at the network's width and with ties."""
+    g = torch.Generator().manual_seed(11)
+    for seeds, batch, n in ((1, 256, 256), (3, 5, 7)):
+        base = torch.randn(seeds, n, generator=g)
+        if n == 7:
+            base[:, 3] = base[:, 5]  # a tie: the stable argsort decides it the same way in both
+        upstream = torch.randn(seeds, batch, n, generator=g)
+        results = []
+        for permute in (lambda u, v: permute_rows(u, softsort_st(v, 0.7)), lambda u, v: straight_through_permute(u, v, 0.7)):
+            u = torch.randn(seeds, batch, n, generator=torch.Generator().manual_seed(5)).requires_grad_(True)
+            scores = base.clone().requires_grad_(True)
+            out = permute(u, times_k(scores, 3))
+            grad_u, grad_scores = torch.autograd.grad((out * upstream).sum(), (u, scores))
+            results.append((out.detach(), grad_u, grad_scores))
+        for matrix, gathered in zip(*results):
+            assert torch.equal(matrix, gathered)
+        assert results[0][2].abs().sum() > 0
 
 
 def test_times_k_keeps_the_value_and_multiplies_the_gradient_by_k():
