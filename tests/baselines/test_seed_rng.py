@@ -1,6 +1,8 @@
+import math
+
 import torch
 
-from plasticbench.baselines.seed_rng import SeedRNG
+from plasticbench.baselines.seed_rng import _GOLDEN, SeedRNG, _signed, splitmix64
 
 
 def test_a_seed_draws_the_same_numbers_alone_or_among_others():
@@ -41,3 +43,18 @@ def test_uniform_draws_equal_successive_uniform_calls_and_leave_the_counter_wher
         assert torch.equal(rows[:, d], many_calls.uniform(5, low=-2.0, high=3.0))
     assert one_call.counter == many_calls.counter
     assert torch.equal(one_call.uniform_draws(2, 7)[:, :, :4], torch.stack([many_calls.uniform(4) for _ in range(2)], 1))
+
+
+def test_bits_are_the_splitmix_hash_of_key_counter_and_index_at_any_counter():
+    """The folded salt (a cached base plus counter * golden) equals the hash's definition, including
+    counters whose product with the golden ratio wraps around 2^64 many times."""
+    rng = SeedRNG([2, 5, 8])
+    for counter, draws, shape in ((0, 1, (3, 4)), (7, 2, (5,)), (2**40 + 3, 3, (2, 2)), (2**62 - 1, 1, (6,))):
+        rng.counter = counter
+        counters = torch.tensor([_signed(counter + d) for d in range(draws)], dtype=torch.int64)
+        salt = splitmix64(counters[:, None] * _GOLDEN + torch.arange(math.prod(shape))[None, :])
+        expected = splitmix64(rng._keys[:, None, None] ^ salt[None]).view(3, draws, *shape)
+        assert torch.equal(rng._bits(shape, draws), expected)
+        assert torch.equal(rng._bits(shape, draws), splitmix64(rng._keys[:, None, None] ^ splitmix64(
+            torch.tensor([_signed(counter + draws + d) for d in range(draws)])[:, None] * _GOLDEN
+            + torch.arange(math.prod(shape))[None, :])[None]).view(3, draws, *shape))  # the cached base, reused
