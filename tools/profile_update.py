@@ -53,10 +53,12 @@ def instrument(method) -> None:
         setattr(method, hook, labelled(getattr(method, hook), "#hooks"))
 
 
-def build(learner: str, seeds: int, method_name: str):
+def build(learner: str, seeds: int, method_name: str, config=None):
+    """The learner at paper sizes (or `config`, a learner config) with FILL random transitions, warmed up."""
     cls, method_cls = get_learner(learner), get_method(method_name)
     method = method_cls(method_cls.Config())
-    agent = cls(dataclasses.replace(cls.Config(), buffer_size=FILL), OBS_DIM, ACT_DIM, seeds=list(range(seeds)),
+    config = cls.Config() if config is None else config
+    agent = cls(dataclasses.replace(config, buffer_size=FILL), OBS_DIM, ACT_DIM, seeds=list(range(seeds)),
                 method=method, num_tasks=1, task_budgets=[1_000_000])
     g = torch.Generator().manual_seed(0)
     for _ in range(FILL):

@@ -19,10 +19,17 @@ kernels: dropping all dispatch, noise, bookkeeping, acting and Python would reac
 Only fewer FLOPs, faster products or fused kernels (a compiler, a different GEMM) lift it, and each
 of those changes results' bits. A target above the ceiling is out of reach on this CPU.
 
-Each repetition measures ours (profiled kernels at paper sizes, then the env step inside a training
-loop) and SB3 (`benchmark.perf.measure_sb3`) in fresh processes, one thread each, interleaved;
-medians and ranges are printed with the load average before and after. Kernel times are profiler
-self times, which carry ~1 us of profiler overhead per op (~0.1 ms per update).
+What the kernels leave over is the dispatch of the update's op sequence (Python, autograd, one
+launch per op), which the same update at toy sizes (8 units, batch 8: the arithmetic vanishes)
+measures, for ours (at S seeds) and for SB3. Whatever a target leaves for non-kernel work per
+seed-step, SB3's / target - floor, must hold that dispatch (ours / S) plus acting and storing: when
+even SB3's own dispatch does not fit, no eager op sequence of the same update does.
+
+Each repetition measures ours (profiled kernels at paper sizes, the env step inside a training
+loop, the toy-size update) and SB3 (`benchmark.perf.measure_sb3`, its toy-size update) in fresh
+processes, one thread each, interleaved; medians and ranges are printed with the load average
+before and after. Kernel times are profiler self times, which carry ~1 us of profiler overhead per
+op (~0.1 ms per update).
 """
 from __future__ import annotations
 
@@ -38,6 +45,7 @@ from plasticbench.benchmark.perf import WARMUP_STEPS, _task, in_fresh_process, l
 from tools.profile_update import MATMULS, build
 
 SB3_STEPS, OUR_UPDATES, ENV_STEPS = 200, 30, 200
+TOY, TOY_CALLS = 8, 500
 ENV = "HalfCheetah-v5"
 ACTIVATIONS = {"aten::clamp_min", "aten::relu", "aten::threshold_backward", "aten::leaky_relu",
                "aten::leaky_relu_backward", "aten::tanh", "aten::tanh_backward"}
@@ -84,14 +92,44 @@ def env_ms(learner: str, seeds: int) -> float:
     return 1e3 * spent / ENV_STEPS / seeds
 
 
+def toy_update_ms(learner: str, seeds: int) -> float:
+    """CPU ms of our update at toy sizes (TOY hidden units, batch TOY): the dispatch of its op sequence."""
+    from plasticbench.benchmark.registry import get_learner
+
+    torch.set_num_threads(1)
+    cls = get_learner(learner)
+    config = dataclasses.replace(cls.Config(), hidden=(TOY, TOY), batch_size=TOY)
+    agent, _ = build(learner, seeds, "ft1", config)
+    return _per_call_ms(agent.update)
+
+
+def _per_call_ms(fn) -> float:
+    for _ in range(TOY_CALLS // 10):
+        fn()
+    start = time.process_time()
+    for _ in range(TOY_CALLS):
+        fn()
+    return 1e3 * (time.process_time() - start) / TOY_CALLS
+
+
 def ours(learner: str, seeds: int) -> dict[str, float]:
-    return {**kernel_ms(learner, seeds), "env": env_ms(learner, seeds)}
+    return {**kernel_ms(learner, seeds), "env": env_ms(learner, seeds), "dispatch": toy_update_ms(learner, seeds)}
 
 
-def sb3_step_ms(learner: str) -> float:
-    """SB3's CPU ms per env step of `model.learn` (acting, env step, one update)."""
+def sb3(learner: str) -> dict[str, float]:
+    """SB3's CPU ms per env step of `model.learn` (acting, env step, one update), and its toy-size update."""
+    import gymnasium
+    from plasticbench.benchmark.perf import SB3_BUILDERS
+    from plasticbench.benchmark.registry import get_learner
+
     row = measure_sb3(learner, SB3_STEPS, env=ENV, threads=1)
-    return 1e3 * row["train_cpu_s"] / row["steps"]
+    gym_env = gymnasium.make(ENV)
+    config = dataclasses.replace(get_learner(learner).Config(), hidden=(TOY, TOY), batch_size=TOY)
+    algorithm, kwargs = SB3_BUILDERS[learner](config, gym_env.action_space.shape[0], WARMUP_STEPS)
+    model = algorithm("MlpPolicy", gym_env, **kwargs)
+    model.learn(WARMUP_STEPS)
+    toy = _per_call_ms(lambda: model.train(gradient_steps=1, batch_size=TOY))
+    return {"sb3": 1e3 * row["train_cpu_s"] / row["steps"], "sb3 dispatch": toy}
 
 
 def floor_per_seed_step(parts: dict[str, float], seeds: int) -> float:
@@ -113,10 +151,9 @@ def main(argv: list[str]) -> None:
           f"before: {load_average()}", flush=True)
     rows: list[dict[str, float]] = []
     for rep in range(reps):
-        parts = in_fresh_process(ours, learner, seeds)
-        sb3 = in_fresh_process(sb3_step_ms, learner)
+        parts = {**in_fresh_process(ours, learner, seeds), **in_fresh_process(sb3, learner)}
         floor = floor_per_seed_step(parts, seeds)
-        rows.append({**parts, "sb3": sb3, "floor": floor, "ceiling": sb3 / floor})
+        rows.append({**parts, "floor": floor, "ceiling": parts["sb3"] / floor})
         print(f"rep {rep}: " + ", ".join(f"{k} {v:.2f}" for k, v in rows[-1].items()), flush=True)
     column = lambda key: [row[key] for row in rows]
     print(f"per update, ours at S={seeds} (ms): " + "; ".join(f"{k} {_summary(column(k))}" for k in PARTS[:3]))
@@ -124,6 +161,8 @@ def main(argv: list[str]) -> None:
     print(f"our floor per seed-step (ms):              {_summary(column('floor'))}")
     print(f"SB3 per env step, learn (ms):              {_summary(column('sb3'))}")
     print(f"ceiling, seed-steps/s vs SB3:              {_summary(column('ceiling'))}x")
+    print(f"update at toy sizes (dispatch, ms): ours at S={seeds} {_summary(column('dispatch'))}, "
+          f"SB3 {_summary(column('sb3 dispatch'))}")
     print(f"after: {load_average()}")
 
 
