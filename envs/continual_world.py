@@ -151,25 +151,53 @@ the run loop builds fresh envs for every evaluation of every task (CW20 at smoke
 closed env is kept and handed out again, restored to exactly its freshly built state (`_checkout`)."""
 _PRISTINE: dict[int, dict[str, Any]] = {}  # id(env) -> its attributes right after construction
 _PRISTINE_MODEL: dict[int, dict[str, np.ndarray]] = {}  # id(env) -> its MODEL_FIELDS right after construction
+_PRISTINE_DATA: dict[int, dict[str, np.ndarray]] = {}
+"""id(env) -> every MjData array right after construction, written back in place at each checkout.
+
+Why in place, and why `_PRISTINE` leaves out the attributes that share memory with MjData: Meta-World
+keeps some as live views into its data (`init_left_pad = self.get_body_com("leftpad")`, read by the
+push-back and pick-place rewards, among others). A restored copy froze them at their construction
+values while a fresh env's views follow the simulation, so a pooled env scored episodes differently
+from a fresh one, and a cell's numbers depended on whether an earlier cell in the same process had
+built the task. Keeping the views and restoring the data they point into makes a pooled env a fresh one."""
 
 
 def _checkout(v3_name: str) -> Any:
     """A Meta-World env of `v3_name` in its freshly constructed state: a pooled one with MuJoCo's data
-    reset (warm starts included) and every Python attribute restored, or a new one."""
+    restored in place to what construction left (`_PRISTINE_DATA`) and every other Python attribute
+    restored, or a new one."""
     from metaworld.env_dict import ALL_V3_ENVIRONMENTS
 
     free = _POOL.get(v3_name)
     if free:
         env = free.pop()
         mujoco.mj_resetData(env.model, env.data)
+        for name, value in _PRISTINE_DATA[id(env)].items():
+            target = getattr(env.data, name)
+            if target.shape == value.shape:  # the constraint and contact arrays resize at every forward
+                target[...] = value
         for name, value in _PRISTINE_MODEL[id(env)].items():
             getattr(env.model, name)[:] = value
         env.__dict__.update({k: v.copy() if isinstance(v, np.ndarray) else v for k, v in _PRISTINE[id(env)].items()})
         return env
     env = ALL_V3_ENVIRONMENTS[v3_name]()
-    _PRISTINE[id(env)] = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in vars(env).items()}
+    data = _data_arrays(env.data)
+    _PRISTINE[id(env)] = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in vars(env).items()
+                          if not (isinstance(v, np.ndarray) and any(np.shares_memory(v, a) for a in data.values()))}
     _PRISTINE_MODEL[id(env)] = {name: getattr(env.model, name).copy() for name in MODEL_FIELDS}
+    _PRISTINE_DATA[id(env)] = {name: a.copy() for name, a in data.items()}
     return env
+
+
+def _data_arrays(data: Any) -> dict[str, np.ndarray]:
+    """Every array field of an MjData (positions, velocities, derived quantities, warm starts, ...)."""
+    fields = {}
+    for name in dir(data):
+        if not name.startswith("_"):
+            value = getattr(data, name, None)
+            if isinstance(value, np.ndarray):
+                fields[name] = value
+    return fields
 
 
 def _metaworld_env(v3_name: str, horizon: int) -> gymnasium.Env:

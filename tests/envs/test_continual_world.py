@@ -8,6 +8,7 @@ import torch
 
 pytest.importorskip("metaworld")  # in the dev extra; CI installs it, so this never skips there
 
+from plasticbench.envs import continual_world
 from plasticbench.envs.continual_world import (CW3_TRIPLETS, CW10_V1, CW_HORIZON, MT10_V3, MissingMetaworldError,
                                                make_task_env, require_metaworld)
 from plasticbench.envs.continual_world_scenarios import SCENARIOS, mt10_tasks
@@ -91,15 +92,26 @@ def test_one_hot_marks_the_task(cw10):
         env.close()
 
 
-def test_pooled_env_plays_like_a_fresh_one(cw10):
-    """A closed env goes back to the pool; the next one handed out must replay exactly."""
+def test_pooled_env_plays_like_a_fresh_one(cw10, monkeypatch):
+    """A closed env goes back to the pool; the next one handed out must replay exactly, rewards included.
+
+    Push-back (task 3) rewards read Meta-World's live views into the MuJoCo data (`init_left_pad`); a
+    pool that restored them as frozen copies gave the same observations and other rewards (0.52 against
+    1.33 over an episode), so a cell's numbers depended on what ran before it in the process."""
+    monkeypatch.setattr(continual_world, "_POOL", {})  # the first env is built here, whatever ran before
     task, actions = cw10.tasks[3], np.random.default_rng(0).uniform(-1, 1, (30, 4))
     def trajectory():
         env = SeedEnv(task, SEED, None)
-        obs = [env.reset()] + [env.step(a)[0] for a in actions]
+        obs, rewards = [env.reset()], []
+        for a in actions:
+            step = env.step(a)
+            obs.append(step[0])
+            rewards.append(step[1])
         env.close()
-        return np.stack(obs)
-    np.testing.assert_array_equal(trajectory(), trajectory())
+        return np.stack(obs), np.array(rewards)
+    fresh, pooled = trajectory(), trajectory()
+    np.testing.assert_array_equal(fresh[0], pooled[0])
+    np.testing.assert_array_equal(fresh[1], pooled[1])
 
 
 def test_resume_mid_episode_continues_exactly(cw10):
