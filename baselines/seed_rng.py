@@ -100,7 +100,7 @@ class SeedRNG:
 
     def uniform(self, *shape: int, low: float = 0.0, high: float = 1.0) -> torch.Tensor:
         """Uniform floats in the open interval (low, high), [S, *shape], float32 (24 random bits)."""
-        return low + (high - low) * self._unit(self._bits(shape)[:, 0])
+        return self.uniform_draws(1, *shape, low=low, high=high)[:, 0]
 
     def uniform_draws(self, draws: int, *shape: int, low: float = 0.0, high: float = 1.0) -> torch.Tensor:
         """`draws` successive `uniform(*shape)` calls in one, [S, draws, *shape]: row d holds what call d
