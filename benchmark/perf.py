@@ -224,32 +224,30 @@ def _result(impl: str, learner: str, seeds: int, steps: int, device: torch.devic
             "threads": torch.get_num_threads()}
 
 
-def measure(learner: str, seeds: int, steps: int, device: str, env: str = DEFAULT_ENV,
-            method: str = BASELINE_METHOD, method_params: dict[str, Any] | None = None,
-            threads: int | None = None) -> dict[str, Any]:
-    """Throughput of our `learner` training `seeds` seeds at once on `env` (see the module docstring),
-    with `method` (default ft1: plain fine-tuning) built from its Config with `method_params`.
+@dataclass
+class TrainingLoop:
+    """Our learner in the timed loop: `train_step` acts, steps the S environments, stores, updates."""
 
-    Peak memory is the calling process's; `main` calls this in a fresh process per row.
-    `threads` sets torch's thread count for this process (None keeps it).
-    """
+    agent: Any
+    train_step: Callable[[], None]
+    close: Callable[[], None]
+
+
+def training_loop(learner: str, seeds: int, steps: int, device: torch.device, env: str = DEFAULT_ENV,
+                  method: str = BASELINE_METHOD, method_params: dict[str, Any] | None = None) -> TrainingLoop:
+    """The loop `measure` times, after its untimed warm-up; dev tools profile the same loop (tools/loop_ops.py)."""
     from plasticbench.benchmark.registry import get_learner, get_method
     from plasticbench.envs.vector import SeedVectorEnv
 
-    if threads is not None:
-        torch.set_num_threads(threads)
-    torch_device = torch.device(device)
-    if torch_device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats(torch_device)
     cls = get_learner(learner)
     task = _task(env)
     # capacity = every transition this measurement adds, as the run loop caps it at the longest task
     config = dataclasses.replace(cls.Config(), buffer_size=WARMUP_STEPS + steps)
-    vec = SeedVectorEnv(task, list(range(seeds)), None, torch_device)
+    vec = SeedVectorEnv(task, list(range(seeds)), None, device)
     method_cls = get_method(method)
     plugged = method_cls(method_cls.Config(**(method_params or {})))
     agent = cls(config, vec.obs_dim, vec.act_dim, seeds=list(range(seeds)), method=plugged, num_tasks=1,
-                device=torch_device, task_budgets=[task.budgets["paper"]])  # schedules at their paper-scale frequency
+                device=device, task_budgets=[task.budgets["paper"]])  # schedules at their paper-scale frequency
     obs = vec.reset()
 
     def env_step(action: torch.Tensor) -> None:
@@ -264,9 +262,27 @@ def measure(learner: str, seeds: int, steps: int, device: str, env: str = DEFAUL
 
     for _ in range(WARMUP_STEPS):
         env_step(agent.random_action())
-    train = _timed(train_step, steps, torch_device)
-    update = _timed(agent.update, steps, torch_device)
-    vec.close()
+    return TrainingLoop(agent, train_step, vec.close)
+
+
+def measure(learner: str, seeds: int, steps: int, device: str, env: str = DEFAULT_ENV,
+            method: str = BASELINE_METHOD, method_params: dict[str, Any] | None = None,
+            threads: int | None = None) -> dict[str, Any]:
+    """Throughput of our `learner` training `seeds` seeds at once on `env` (see the module docstring),
+    with `method` (default ft1: plain fine-tuning) built from its Config with `method_params`.
+
+    Peak memory is the calling process's; `main` calls this in a fresh process per row.
+    `threads` sets torch's thread count for this process (None keeps it).
+    """
+    if threads is not None:
+        torch.set_num_threads(threads)
+    torch_device = torch.device(device)
+    if torch_device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(torch_device)
+    loop = training_loop(learner, seeds, steps, torch_device, env, method, method_params)
+    train = _timed(loop.train_step, steps, torch_device)
+    update = _timed(loop.agent.update, steps, torch_device)
+    loop.close()
     row = _result("plasticbench", learner, seeds, steps, torch_device, env, train, update)
     return {**row, "method": method, "method_params": dict(method_params or {})}
 
@@ -306,22 +322,29 @@ def _sb3_td3(config: Any, act_dim: int, capacity: int) -> tuple[type, dict[str, 
 SB3_BUILDERS: dict[str, Callable[[Any, int, int], tuple[type, dict[str, Any]]]] = {"sac": _sb3_sac, "td3": _sb3_td3}
 
 
-def measure_sb3(learner: str, steps: int, env: str = DEFAULT_ENV, threads: int | None = None) -> dict[str, Any]:
-    """The same measurement for SB3's SAC/TD3: one seed, CPU, one gradient step per env step."""
+def sb3_model(learner: str, steps: int, env: str = DEFAULT_ENV) -> tuple[Any, Any]:
+    """(SB3 model, its gymnasium env) with our hyperparameters, after the untimed warm-up, ready for
+    `steps` timed steps; dev tools profile the same model (tools/loop_ops.py)."""
     import gymnasium
     from plasticbench.benchmark.registry import get_learner
 
     if learner not in SB3_BUILDERS:
         raise ValueError(f"no SB3 counterpart for learner {learner!r}; allowed: {', '.join(SB3_BUILDERS)}")
-    if threads is not None:
-        torch.set_num_threads(threads)
     gym_env = gymnasium.make(env)
     config = get_learner(learner).Config()
     algorithm, kwargs = SB3_BUILDERS[learner](config, gym_env.action_space.shape[0], WARMUP_STEPS + steps)
     model = algorithm("MlpPolicy", gym_env, **kwargs)
     model.learn(WARMUP_STEPS)  # random actions until learning_starts: the untimed warm-up
+    return model, gym_env
+
+
+def measure_sb3(learner: str, steps: int, env: str = DEFAULT_ENV, threads: int | None = None) -> dict[str, Any]:
+    """The same measurement for SB3's SAC/TD3: one seed, CPU, one gradient step per env step."""
+    if threads is not None:
+        torch.set_num_threads(threads)
+    model, gym_env = sb3_model(learner, steps, env)
     train = _timed(lambda: model.learn(steps, reset_num_timesteps=False), 1, torch.device("cpu"))  # trains once per step
-    update = _timed(lambda: model.train(gradient_steps=1, batch_size=config.batch_size), steps, torch.device("cpu"))
+    update = _timed(lambda: model.train(gradient_steps=1, batch_size=model.batch_size), steps, torch.device("cpu"))
     gym_env.close()
     return {**_result("sb3", learner, 1, steps, torch.device("cpu"), env, train, update), "method": BASELINE_METHOD}
 

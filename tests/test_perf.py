@@ -153,3 +153,14 @@ def test_method_incompatible_with_the_learner_names_the_allowed_ones(monkeypatch
                                                    "allowed with sac: csp, dapd, ewc, ft1,")) as error:
         perf.main({**GOOD, "methods": "redo,td3_only"})
     assert "td3_only" not in str(error.value).split("allowed with sac:")[1]
+
+
+def test_training_loop_is_warm_and_each_step_acts_stores_and_updates_once():
+    loop = perf.training_loop("td3", 2, 3, torch.device("cpu"))
+    try:
+        assert loop.agent.buffer.size == perf.WARMUP_STEPS and loop.agent.updates == 0
+        loop.train_step()
+        assert (loop.agent.buffer.size, loop.agent.updates, loop.agent.env_steps) == (perf.WARMUP_STEPS + 1, 1,
+                                                                                       perf.WARMUP_STEPS + 1)
+    finally:
+        loop.close()
