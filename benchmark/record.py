@@ -118,12 +118,20 @@ def score_record(config: RunConfig, final: np.ndarray, diverged: dict[str, int])
     return norm, ref, described
 
 
-def d4rl_score(raw: np.ndarray, ref_min: float, ref_max: float, failed: list[bool]) -> tuple[np.ndarray, Normalized, dict]:
+def d4rl_score(raw: np.ndarray, ref_min: float, ref_max: float, failed: list[bool],
+               episode_cap: int | None) -> tuple[np.ndarray, Normalized, dict]:
     """Offline suites' own score (scenarios.md §4.2): the normalized curves [S, E, N], per-seed scores
-    (mean final over tasks; a diverged seed scores FAILURE_SCORE as everywhere) and `normalization`."""
+    (mean final over tasks; a diverged seed scores FAILURE_SCORE as everywhere) and `normalization`.
+
+    `episode_cap` (smoke's 50 steps) is recorded, as for Atari: REF_MIN and REF_MAX are returns of
+    1000-step episodes, so a capped evaluation's score is no published-protocol D4RL score. It is not
+    prorated as the online suites' expert return is: REF_MIN is the random policy's return, whose
+    Hopper and Walker2d episodes end on their own within the cap, and the offline suites measure no
+    random record of their own to replace it."""
     perf = d4rl_fraction(raw, ref_min, ref_max)
     scores = np.where(failed, FAILURE_SCORE, perf[:, -1, :].mean(axis=1))
-    return perf, Normalized(scores, "d4rl", True), {"kind": "d4rl", "source": "d4rl_infos", "ref_min": ref_min, "ref_max": ref_max}
+    return perf, Normalized(scores, "d4rl", True), {"kind": "d4rl", "source": "d4rl_infos", "ref_min": ref_min,
+                                                     "ref_max": ref_max, "episode_cap": episode_cap}
 
 
 def human_score(raw: np.ndarray, scenario, failed: list[bool], episode_cap: int | None) -> tuple[np.ndarray, Normalized, dict]:
@@ -234,7 +242,7 @@ def _assemble(config: RunConfig, state: "RunState", one_policy_params: int, crit
         norm, success = success_fields(state, perf, config.success_mode, failed)
         normalization = success.pop("normalization")
     elif data is not None:
-        perf, norm, normalization = d4rl_score(raw, data.ref_min, data.ref_max, failed)
+        perf, norm, normalization = d4rl_score(raw, data.ref_min, data.ref_max, failed, config.scale.episode_length)
         offline, scratch = {"dataset": dataset_record(data, config.scenario.obs_dim, config.scenario.act_dim)}, None
     elif config.scenario.published_references:
         perf, norm, normalization = human_score(raw, config.scenario, failed, config.scale.episode_length)

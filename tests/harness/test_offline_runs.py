@@ -38,6 +38,7 @@ def test_offline_run_trains_on_the_dataset_only_and_records_d4rl_scores(learner,
     raw = [seed[0] for seed in record["final_returns"]]
     expected = [(r + 20.272305) / (3234.3 + 20.272305) for r in raw]
     assert record["scores"] == pytest.approx(expected)
+    assert record["normalization"]["episode_cap"] == 20  # scale.episode_length: a capped score says so
     assert len(record["curves"]["steps"]) == 2
 
 
