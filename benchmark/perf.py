@@ -226,16 +226,20 @@ def _result(impl: str, learner: str, seeds: int, steps: int, device: torch.devic
 
 @dataclass
 class TrainingLoop:
-    """Our learner in the timed loop: `train_step` acts, steps the S environments, stores, updates."""
+    """Our learner in the timed loop: `train_step` acts, steps the S environments (`vec`), stores, updates."""
 
     agent: Any
+    vec: Any
     train_step: Callable[[], None]
-    close: Callable[[], None]
+
+    def close(self) -> None:
+        self.vec.close()
 
 
 def training_loop(learner: str, seeds: int, steps: int, device: torch.device, env: str = DEFAULT_ENV,
                   method: str = BASELINE_METHOD, method_params: dict[str, Any] | None = None) -> TrainingLoop:
-    """The loop `measure` times, after its untimed warm-up; dev tools profile the same loop (tools/loop_ops.py)."""
+    """The loop `measure` times, after its untimed warm-up; dev tools profile the same loop (tools/loop_ops.py,
+    tools/seed_ceiling.py)."""
     from plasticbench.benchmark.registry import get_learner, get_method
     from plasticbench.envs.vector import SeedVectorEnv
 
@@ -262,7 +266,7 @@ def training_loop(learner: str, seeds: int, steps: int, device: torch.device, en
 
     for _ in range(WARMUP_STEPS):
         env_step(agent.random_action())
-    return TrainingLoop(agent, train_step, vec.close)
+    return TrainingLoop(agent, vec, train_step)
 
 
 def measure(learner: str, seeds: int, steps: int, device: str, env: str = DEFAULT_ENV,

@@ -41,7 +41,7 @@ import time
 import torch
 from torch.profiler import ProfilerActivity, profile
 
-from plasticbench.benchmark.perf import WARMUP_STEPS, _task, in_fresh_process, load_average, measure_sb3
+from plasticbench.benchmark.perf import WARMUP_STEPS, in_fresh_process, load_average, measure_sb3, training_loop
 from tools.profile_update import MATMULS, build
 
 SB3_STEPS, OUR_UPDATES, ENV_STEPS = 200, 30, 200
@@ -69,27 +69,21 @@ def kernel_ms(learner: str, seeds: int) -> dict[str, float]:
 
 def env_ms(learner: str, seeds: int) -> float:
     """CPU ms of one environment's step inside our training loop (act, step, observe, update) at S seeds."""
-    from plasticbench.benchmark.registry import get_learner, get_method
-    from plasticbench.envs.vector import SeedVectorEnv
-
     torch.set_num_threads(1)
-    cls, task = get_learner(learner), _task(ENV)
-    vec = SeedVectorEnv(task, list(range(seeds)), None, torch.device("cpu"))
-    agent = cls(dataclasses.replace(cls.Config(), buffer_size=WARMUP_STEPS + ENV_STEPS), vec.obs_dim, vec.act_dim,
-                seeds=list(range(seeds)), method=get_method("ft1")(get_method("ft1").Config()), num_tasks=1,
-                task_budgets=[task.budgets["paper"]])
-    obs, spent = vec.reset(), 0.0
-    for step in range(WARMUP_STEPS + ENV_STEPS):
-        action = agent.random_action() if step < WARMUP_STEPS else agent.act(obs, explore=True)
+    loop = training_loop(learner, seeds, ENV_STEPS, torch.device("cpu"), ENV)
+    step, spent = loop.vec.step, [0.0]
+
+    def timed_step(action: torch.Tensor):
         start = time.process_time()
-        out = vec.step(action)
-        spent += time.process_time() - start if step >= WARMUP_STEPS else 0.0
-        agent.observe(obs, action, out.reward, out.next_obs, out.terminated, out.truncated)
-        obs = out.obs
-        if step >= WARMUP_STEPS:
-            agent.update()
-    vec.close()
-    return 1e3 * spent / ENV_STEPS / seeds
+        out = step(action)
+        spent[0] += time.process_time() - start
+        return out
+
+    loop.vec.step = timed_step
+    for _ in range(ENV_STEPS):
+        loop.train_step()
+    loop.close()
+    return 1e3 * spent[0] / ENV_STEPS / seeds
 
 
 def toy_update_ms(learner: str, seeds: int) -> float:
