@@ -326,16 +326,17 @@ def _sb3_td3(config: Any, act_dim: int, capacity: int) -> tuple[type, dict[str, 
 SB3_BUILDERS: dict[str, Callable[[Any, int, int], tuple[type, dict[str, Any]]]] = {"sac": _sb3_sac, "td3": _sb3_td3}
 
 
-def sb3_model(learner: str, steps: int, env: str = DEFAULT_ENV) -> tuple[Any, Any]:
-    """(SB3 model, its gymnasium env) with our hyperparameters, after the untimed warm-up, ready for
-    `steps` timed steps; dev tools profile the same model (tools/loop_ops.py)."""
+def sb3_model(learner: str, steps: int, env: str = DEFAULT_ENV, config: Any = None) -> tuple[Any, Any]:
+    """(SB3 model, its gymnasium env) with our hyperparameters (`config`: a learner config, default the
+    learner's), after the untimed warm-up, ready for `steps` timed steps; dev tools build the same model
+    (tools/loop_ops.py, tools/seed_ceiling.py)."""
     import gymnasium
     from plasticbench.benchmark.registry import get_learner
 
     if learner not in SB3_BUILDERS:
         raise ValueError(f"no SB3 counterpart for learner {learner!r}; allowed: {', '.join(SB3_BUILDERS)}")
     gym_env = gymnasium.make(env)
-    config = get_learner(learner).Config()
+    config = get_learner(learner).Config() if config is None else config
     algorithm, kwargs = SB3_BUILDERS[learner](config, gym_env.action_space.shape[0], WARMUP_STEPS + steps)
     model = algorithm("MlpPolicy", gym_env, **kwargs)
     model.learn(WARMUP_STEPS)  # random actions until learning_starts: the untimed warm-up

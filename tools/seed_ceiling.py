@@ -41,7 +41,7 @@ import time
 import torch
 from torch.profiler import ProfilerActivity, profile
 
-from plasticbench.benchmark.perf import WARMUP_STEPS, in_fresh_process, load_average, measure_sb3, training_loop
+from plasticbench.benchmark.perf import in_fresh_process, load_average, measure_sb3, sb3_model, training_loop
 from tools.profile_update import MATMULS, build
 
 SB3_STEPS, OUR_UPDATES, ENV_STEPS = 200, 30, 200
@@ -86,14 +86,17 @@ def env_ms(learner: str, seeds: int) -> float:
     return 1e3 * spent[0] / ENV_STEPS / seeds
 
 
-def toy_update_ms(learner: str, seeds: int) -> float:
-    """CPU ms of our update at toy sizes (TOY hidden units, batch TOY): the dispatch of its op sequence."""
+def toy_config(learner: str):
+    """The learner's config at toy sizes (TOY hidden units, batch TOY), for ours and SB3's alike."""
     from plasticbench.benchmark.registry import get_learner
 
+    return dataclasses.replace(get_learner(learner).Config(), hidden=(TOY, TOY), batch_size=TOY)
+
+
+def toy_update_ms(learner: str, seeds: int) -> float:
+    """CPU ms of our update at toy sizes: the dispatch of its op sequence."""
     torch.set_num_threads(1)
-    cls = get_learner(learner)
-    config = dataclasses.replace(cls.Config(), hidden=(TOY, TOY), batch_size=TOY)
-    agent, _ = build(learner, seeds, "ft1", config)
+    agent, _ = build(learner, seeds, "ft1", toy_config(learner))
     return _per_call_ms(agent.update)
 
 
@@ -112,17 +115,10 @@ def ours(learner: str, seeds: int) -> dict[str, float]:
 
 def sb3(learner: str) -> dict[str, float]:
     """SB3's CPU ms per env step of `model.learn` (acting, env step, one update), and its toy-size update."""
-    import gymnasium
-    from plasticbench.benchmark.perf import SB3_BUILDERS
-    from plasticbench.benchmark.registry import get_learner
-
     row = measure_sb3(learner, SB3_STEPS, env=ENV, threads=1)
-    gym_env = gymnasium.make(ENV)
-    config = dataclasses.replace(get_learner(learner).Config(), hidden=(TOY, TOY), batch_size=TOY)
-    algorithm, kwargs = SB3_BUILDERS[learner](config, gym_env.action_space.shape[0], WARMUP_STEPS)
-    model = algorithm("MlpPolicy", gym_env, **kwargs)
-    model.learn(WARMUP_STEPS)
+    model, gym_env = sb3_model(learner, 0, ENV, toy_config(learner))
     toy = _per_call_ms(lambda: model.train(gradient_steps=1, batch_size=TOY))
+    gym_env.close()
     return {"sb3": 1e3 * row["train_cpu_s"] / row["steps"], "sb3 dispatch": toy}
 
 
